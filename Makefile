@@ -1,0 +1,29 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint corpus clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Build the sample corpus from warcs/ and load it back with datasets.
+demo: $(STAMP)
+	$(BIN)/warcpack verify --store warcs
+	$(BIN)/warcpack build --store warcs --out corpus
+	$(BIN)/python scripts/show_corpus.py corpus
+
+## Run the test suite.
+test: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info
