@@ -1,0 +1,132 @@
+"""The `warcpack` command line: each command is a few lines over a library call of the same name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Archive web pages losslessly as WARC and package them as a research corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+# --- capture (store) ---------------------------------------------------------------------------
+@app.command()
+def capture(
+    urls: list[str] = typer.Argument(..., help="URLs to fetch."),
+    store: Path = StoreOpt,
+    allow_private: bool = typer.Option(
+        False, help="Allow private, loopback and link-local addresses (refused by default)."
+    ),
+    delay: float = typer.Option(1.0, help="Seconds between requests to the same host."),
+    timeout: float = typer.Option(30.0, help="Seconds to wait for a connection or data."),
+    max_size: int = typer.Option(50_000_000, help="Largest response body to store, in bytes."),
+    max_redirects: int = typer.Option(10, help="Redirect hops to follow."),
+    ignore_robots: bool = typer.Option(False, help="Do not fetch or obey robots.txt."),
+) -> None:
+    """Fetch pages over HTTP(S) and append them to the store as WARC records."""
+    from warcpack.store.capture import CaptureError
+    from warcpack.store.capture import capture as do_capture
+
+    try:
+        report = do_capture(
+            urls, store, allow_private=allow_private, delay=delay, timeout=timeout,
+            max_size=max_size, max_redirects=max_redirects, respect_robots=not ignore_robots,
+        )
+    except CaptureError as exc:
+        _fail(str(exc))
+    report.print(err)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# --- ingest (store) ----------------------------------------------------------------------------
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(
+        ..., help="WARC/ARC files, or one snapshot file with --url."
+    ),
+    store: Path = StoreOpt,
+    url: str = typer.Option(None, help="Store PATH as a snapshot (resource record) of this URI."),
+    captured: str = typer.Option(None, help="Capture time of the snapshot (ISO 8601)."),
+    content_type: str = typer.Option(
+        None, help="Content-Type of the snapshot (guessed if absent)."
+    ),
+    publisher: str = typer.Option(None, help="Publisher of the snapshot, kept in its record."),
+    site: str = typer.Option(None, help="Host name of the snapshot's site, kept in its record."),
+    accept_damaged: bool = typer.Option(
+        False, help="Take a damaged WARC whole and list its damaged records in the store log."
+    ),
+) -> None:
+    """Bring WARC files (or a local snapshot) into the store, byte for byte."""
+    from warcpack.store.ingest import IngestError, ingest_snapshot
+    from warcpack.store.ingest import ingest as do_ingest
+
+    try:
+        if url is not None:
+            if len(paths) != 1 or captured is None:
+                _fail("a snapshot needs exactly one FILE, --url and --captured", 2)
+            ref = ingest_snapshot(
+                paths[0], store, url=url, captured=captured, content_type=content_type,
+                publisher=publisher, site=site,
+            )
+            err.print(f"stored {paths[0]} as {ref.warc_file} at offset {ref.offset}")
+            return
+        report = do_ingest(paths, store, accept_damaged=accept_damaged)
+    except IngestError as exc:
+        _fail(str(exc))
+    report.print(err)
+
+
+# --- verify (store) ----------------------------------------------------------------------------
+@app.command()
+def verify(store: Path = StoreOpt) -> None:
+    """Check the store: every file against its checksum, the index against the files, digests."""
+    from warcpack.store.verify import verify as do_verify
+
+    report = do_verify(store)
+    report.print(err)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# --- build -------------------------------------------------------------------------------------
+@app.command()
+def build(
+    store: Path = StoreOpt,
+    out: Path = typer.Option(Path("corpus"), "--out", "-o", help="Output folder of the corpus."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    text_policy: str = typer.Option(
+        "all", help="Which rows carry text in the 'text' config: all | redistributable."
+    ),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Normalise every page of the store into a validated JSONL corpus and a HF dataset."""
+    from warcpack.build import BuildError
+    from warcpack.build import build as do_build
+
+    if text_policy not in ("all", "redistributable"):
+        _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    try:
+        summary = do_build(
+            store, out, workers=workers or None, text_policy=text_policy, progress=progress
+        )
+    except BuildError as exc:
+        _fail(str(exc))
+    summary.print(err)
+
+
+if __name__ == "__main__":
+    app()
