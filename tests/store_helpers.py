@@ -1,0 +1,123 @@
+"""Helpers for the store tests: a real HTTP server over benchmark pages, wget, warcio, snapshots.
+
+Kept out of conftest.py so the store tests import exactly what they use.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ARTICLE_HTML = SHARED / "benchmark" / "article-extraction" / "html"
+SEED = SHARED / "seed" / "000_14b711aa33428448.txt"
+BIN = Path(sys.executable).parent
+
+
+def benchmark_pages(count: int) -> dict[str, bytes]:
+    """The first `count` benchmark pages (sorted by name), decompressed: {name.html: bytes}."""
+    paths = sorted(ARTICLE_HTML.glob("*.html.gz"))[:count]
+    return {p.name[: -len(".gz")]: gzip.decompress(p.read_bytes()) for p in paths}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files; `?chunked` answers with Transfer-Encoding: chunked + Content-Encoding: gzip."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        path, _, query = self.path.partition("?")
+        if query != "chunked":
+            self.path = path
+            return super().do_GET()
+        body = gzip.compress((Path(self.directory) / path.lstrip("/")).read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for i in range(0, len(body), 4000):
+            piece = body[i : i + 4000]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 (free port) over `root`; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def wget_warc(urls: list[str], base: Path, *, compress: bool = True) -> Path:
+    """Fetch `urls` with `wget --warc-file`, returning the WARC it wrote."""
+    wget = shutil.which("wget")
+    assert wget, "wget is needed for this test (apt-get install wget)"
+    cmd = [wget, "--quiet", "--tries=1", "--timeout=10", f"--warc-file={base}", "-O", "/dev/null"]
+    if not compress:
+        cmd.append("--no-warc-compression")
+    subprocess.run([*cmd, *urls], check=True, cwd=base.parent)
+    return base.with_name(base.name + (".warc.gz" if compress else ".warc"))
+
+
+def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    """`warcio check -v` on files (the real CLI of the installed warcio)."""
+    return subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", *map(str, paths)], capture_output=True, text=True
+    )
+
+
+def cdxj_indexer(paths: list[Path]) -> str:
+    """What `cdxj-indexer --sort` prints for the files."""
+    out = subprocess.run(
+        [str(BIN / "cdxj-indexer"), "--sort", *map(str, paths)],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout
+
+
+def store_state(root: Path) -> dict[str, bytes]:
+    """Every visible file of a store (WARCs, index, manifest, log) with its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()
+            and not p.name.startswith(".")}
+
+
+def write_warc(path: Path, records: list[dict], *, compress: bool = True) -> list[int]:
+    """Write response records with warcio (dicts: url, date, body, [headers]); their offsets."""
+    offsets = []
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=compress)
+        for rec in records:
+            offsets.append(fh.tell())
+            headers = rec.get("headers", [("Content-Type", "text/html; charset=utf-8")])
+            http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                rec["url"], "response", payload=BytesIO(rec["body"]), http_headers=http,
+                warc_headers_dict={"WARC-Date": rec["date"]},
+            )
+            writer.write_record(record)
+    return offsets
