@@ -1,0 +1,83 @@
+"""From one archived record to one row's worth of findings, or a counted reason to skip it.
+
+`extract` is a pure function of the record's bytes, headers and the site config: no clock, no
+network, no global mutable state, so the same store gives the same rows on any day.
+
+    from warcpack.extract import extract
+    result = extract(record)          # Extracted, or Skip(reason, detail)
+
+Skip reasons: "redirect" (3xx), "http-status" (1xx, 4xx, 5xx), "empty", "not-html" (PDF, images,
+scripts...; detail names the type), "too-large", "no-text", "extract-error" (a bug or a page
+that broke a parser: reported with its record, never fatal to a build).
+"""
+
+from __future__ import annotations
+
+from warcpack.extract.decode import Decoded, decode
+from warcpack.extract.html import extract_html
+from warcpack.extract.page import Page, package_version
+from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
+from warcpack.extract.sniff import media_type
+from warcpack.extract.textpage import extract_text
+from warcpack.record import SourceRecord
+from warcpack.row import Extracted, Skip
+
+__all__ = [
+    "MAX_CHARS", "Decoded", "SiteConfig", "SiteConfigError", "SiteRule", "decode", "extract",
+    "extractor_versions",
+]
+
+MAX_CHARS = 20_000_000  # decoded characters handed to a parser; larger pages are skipped
+_HTML = ("text/html", "application/xhtml+xml")
+_TEXT = ("text/plain",)
+
+
+def extractor_versions() -> dict[str, str]:
+    """Versions of the libraries that shape the rows, for provenance and rebuild checks."""
+    names = ("charset_normalizer", "htmldate", "lxml", "trafilatura")
+    return {name: package_version(name.replace("_", "-")) for name in names}
+
+
+def extract(
+    rec: SourceRecord,
+    sites: SiteConfig | None = None,
+    *,
+    max_chars: int = MAX_CHARS,
+    strict: bool = False,
+) -> Extracted | Skip:
+    """Extract text and metadata from one record, or say why it gives no row.
+
+    An exception inside an extractor becomes Skip("extract-error") so one bad page cannot stop
+    a build; `strict=True` lets it propagate instead (for tests and debugging).
+    """
+    try:
+        return _extract(rec, sites if sites is not None else SiteConfig.load(), max_chars)
+    except Exception as exc:
+        if strict:
+            raise
+        return Skip("extract-error", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _extract(rec: SourceRecord, sites: SiteConfig, max_chars: int) -> Extracted | Skip:
+    status = rec.http_status
+    if status is not None:
+        if 300 <= status < 400 and not (status == 304 and rec.refers_to is not None):
+            location = rec.http_header("Location")
+            return Skip("redirect", f"{status} -> {location}" if location else str(status))
+        if status >= 400 or status < 200:
+            return Skip("http-status", str(status))
+    body = rec.body
+    if not body.strip():
+        return Skip("empty", f"{len(body)} bytes")
+    mime, detail = media_type(rec.content_type, body)
+    if mime not in _HTML + _TEXT:
+        return Skip("not-html", detail)
+    if len(body) > 4 * max_chars:  # no charset packs more than 4 bytes into a character
+        return Skip("too-large", f"{len(body)} bytes")
+    decoded = decode(body, rec.content_type, sniff_meta=mime in _HTML)
+    if len(decoded.text) > max_chars:
+        return Skip("too-large", f"{len(decoded.text)} characters (limit {max_chars})")
+    page = Page.of(rec, decoded, sites)
+    if mime in _HTML:
+        return extract_html(decoded.text, page)
+    return extract_text(decoded.text, page)

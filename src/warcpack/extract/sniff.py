@@ -1,0 +1,76 @@
+"""What kind of payload a record holds: the declared media type, checked against the bytes.
+
+The declared type is trusted unless it is missing or generic (application/octet-stream), or the
+bytes start with the signature of a binary format (a PNG served as text/html is still a PNG).
+"""
+
+from __future__ import annotations
+
+import re
+
+_MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"\x00\x00\x01\x00", "image/x-icon"),
+    (b"OggS", "application/ogg"),
+    (b"ID3", "audio/mpeg"),
+    (b"wOFF", "font/woff"),
+    (b"wOF2", "font/woff2"),
+    (b"\x00asm", "application/wasm"),
+)
+_GENERIC = {"", "application/octet-stream", "binary/octet-stream", "unknown/unknown",
+            "application/unknown", "*/*", "application/x-unknown-content-type"}
+# WHATWG MIME sniffing: tags that mark a document as HTML when nothing is declared.
+_HTML_START = re.compile(
+    rb"^\s*<(?:!doctype\s+html|html|head|body|script|iframe|h1|div|font|table|a|style|title|b"
+    rb"|br|p|!--|meta|link)[\s>/]",
+    re.I,
+)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def declared_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, lowercased, without parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def sniff(body: bytes) -> str:
+    """Media type guessed from the first bytes."""
+    head = body[:1024]
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, mime in _MAGIC:
+        if head.startswith(magic):
+            return mime
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom):]
+            if bom != b"\xef\xbb\xbf":  # UTF-16: look at it as text
+                head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
+            break
+    if _HTML_START.match(head):
+        return "text/html"
+    if re.match(rb"^\s*<\?xml", head) and re.search(rb"<html[\s>]", head, re.I):
+        return "application/xhtml+xml"
+    if b"\x00" not in head:
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def media_type(content_type: str | None, body: bytes) -> tuple[str, str]:
+    """(media type to act on, description for a skip message)."""
+    declared = declared_type(content_type)
+    sniffed = sniff(body)
+    binary = sniffed not in ("text/html", "application/xhtml+xml", "text/plain")
+    if declared in _GENERIC:
+        return sniffed, f"{sniffed} (sniffed; declared {declared or 'nothing'})"
+    if binary and sniffed != "application/octet-stream" and sniffed != declared:
+        return sniffed, f"{sniffed} (sniffed; declared {declared})"
+    return declared, declared
