@@ -32,11 +32,22 @@ def capture(
     ),
     delay: float = typer.Option(1.0, help="Seconds between requests to the same host."),
     timeout: float = typer.Option(30.0, help="Seconds to wait for a connection or data."),
-    max_size: int = typer.Option(50_000_000, help="Largest response body to store, in bytes."),
+    max_size: int = typer.Option(
+        50_000_000,
+        help="Largest response body to read, in bytes; a longer one is stored cut at this size, "
+        "marked WARC-Truncated, and reported as truncated.",
+    ),
     max_redirects: int = typer.Option(10, help="Redirect hops to follow."),
     ignore_robots: bool = typer.Option(False, help="Do not fetch or obey robots.txt."),
+    user_agent: str = typer.Option(
+        None, help="User-Agent to send, e.g. 'warcpack/0.1 (+mailto:you@example.org)' "
+        "(default: warcpack and its version with a placeholder contact URL)."
+    ),
 ) -> None:
-    """Fetch pages over HTTP(S) and append them to the store as WARC records."""
+    """Fetch pages over HTTP(S) and append them to the store as WARC records.
+
+    One new WARC file per call, committed at the end; exit 1 if a URL failed or was truncated.
+    """
     from warcpack.store.capture import CaptureError
     from warcpack.store.capture import capture as do_capture
 
@@ -44,6 +55,7 @@ def capture(
         report = do_capture(
             urls, store, allow_private=allow_private, delay=delay, timeout=timeout,
             max_size=max_size, max_redirects=max_redirects, respect_robots=not ignore_robots,
+            user_agent=user_agent,
         )
     except CaptureError as exc:
         _fail(str(exc))
@@ -113,7 +125,11 @@ def build(
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
-    """Normalise every page of the store into a validated JSONL corpus and a HF dataset."""
+    """Normalise every page of the store into a validated JSONL corpus and a HF dataset.
+
+    Writes OUT atomically (an empty folder or a previous build); exit 1 if a record gave a row
+    the schema refuses (it is listed with its WARC file and offset; every other row is written).
+    """
     from warcpack.build import BuildError
     from warcpack.build import build as do_build
 
@@ -126,6 +142,9 @@ def build(
     except BuildError as exc:
         _fail(str(exc))
     summary.print(err)
+    if not summary.ok:
+        _fail(f"{summary.error_count} records gave no valid row (listed above and in "
+              f"{out / 'build-summary.json'}); the corpus holds every other row")
 
 
 if __name__ == "__main__":

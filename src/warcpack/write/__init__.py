@@ -1,0 +1,1 @@
+"""Writers of a built corpus: JSONL and parquet shards, dataset card, croissant.json, summary."""
