@@ -14,7 +14,6 @@ the same resamples for every system; the source's evaluate.py prints 1.96 times 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -27,13 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (  # noqa: E402
-    DEFAULT_SHARED,
     BenchPage,
     BuildRun,
     PageScore,
     Scores,
     build_pages,
     decode_html,
+    parse_args,
     pm,
     read_gz,
     resamples,
@@ -124,15 +123,7 @@ def report(results: dict[str, tuple[Scores, list[PageScore], list[str | None]]],
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
-                        help="the shared data folder (default: ../shared from the repo root)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="build processes (default: one per core)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="keep the WARC, store and corpus in this new folder")
-    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv)
     logging.disable(logging.WARNING)  # trafilatura's per-page warnings are not results
 
     pages, truths = load(args.shared)

@@ -9,6 +9,7 @@ measures the whole path and not the extractor called by hand. Scoring follows th
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
 import json
@@ -338,3 +339,16 @@ def pm(value: float, sd: float) -> str:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                     encoding="utf-8")
+
+
+def parse_args(doc: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """The options both benchmark scripts take."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
+                        help="the shared data folder (default: ../shared from the repo root)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="build processes (default: one per core)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="keep the WARC, store and corpus in this new folder")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    return parser.parse_args(argv)
