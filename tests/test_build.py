@@ -147,7 +147,8 @@ def offset_of(store: Path, url: str) -> tuple[str, int]:
 def test_build_counts_rows_and_skips_by_reason(corpus, crawl):
     out, summary = corpus
     assert summary.ok and summary.records_seen == 10
-    assert summary.rows_written == summary.text_rows == 6
+    # the revisit has the same content as its original: counted in that row, no row of its own
+    assert summary.rows_written == summary.text_rows == 5 and summary.recaptures == 1
     assert dict(summary.skipped_by_reason) == {"not-html": 2, "empty": 1, "http-status": 1}
     saved = json.loads((out / "build-summary.json").read_text("utf-8"))
     assert saved["skipped_by_reason"] == {"empty": 1, "http-status": 1, "not-html": 2}
@@ -157,7 +158,7 @@ def test_build_counts_rows_and_skips_by_reason(corpus, crawl):
     assert (*pdf, "not-html") in listed and (*gone, "http-status") in listed
     assert listed == sorted(listed, key=lambda s: (s[0], s[1]))
     assert saved["extractor_versions"] == warcpack.extract.extractor_versions()
-    assert saved["text_policy"] == "all" and saved["schema_version"] == "1.0.0"
+    assert saved["text_policy"] == "all" and saved["schema_version"] == "1.1.0"
 
 
 def test_rows_validate_and_keep_their_provenance(corpus, crawl):
@@ -169,11 +170,13 @@ def test_rows_validate_and_keep_their_provenance(corpus, crawl):
     for row in rows:
         by_url.setdefault(row["url"], []).append(row)
     first_url = crawl[1][0]
-    original, revisit = by_url[first_url]
-    assert revisit["provenance"]["warc_type"] == "revisit"
-    assert revisit["provenance"]["refers_to"]["warc_offset"] == \
-        original["provenance"]["warc_offset"] == offset_of(crawl[0], first_url)[1]
-    assert revisit["text"] == original["text"] and revisit["id"] != original["id"]
+    [original] = by_url[first_url]  # its revisit adds a capture, not a row
+    assert original["provenance"]["warc_type"] == "response"
+    assert original["provenance"]["warc_offset"] == offset_of(crawl[0], first_url)[1]
+    assert (original["revision"], original["captures"], original["previous_id"]) == (1, 2, None)
+    assert original["date_first_captured"] == original["date_captured"] == "2025-07-01T10:00:00Z"
+    assert original["date_last_captured"] == "2025-07-09T10:00:00Z"  # the revisit's WARC-Date
+    assert [r["url"] for r in rows] == sorted(r["url"] for r in rows)  # by URL, then revision
     russian = by_url[RU_URL][0]
     assert "Сегодня в городе прошёл большой праздник" in russian["text"]
     assert russian["provenance"]["charset"] == "windows-1251"
@@ -186,7 +189,7 @@ def test_load_dataset_offline_both_configs_with_utc_timestamps(corpus, tmp_path)
     out, _ = corpus
     text = load_dataset(str(out), cache_dir=str(tmp_path))["train"]
     meta = load_dataset(str(out), "metadata", cache_dir=str(tmp_path))["train"]
-    assert text.num_rows == meta.num_rows == 6 and "text" not in meta.column_names
+    assert text.num_rows == meta.num_rows == 5 and "text" not in meta.column_names
     for name in ("date_published", "date_captured"):
         assert text.features[name].dtype == meta.features[name].dtype == "timestamp[us, tz=UTC]"
     published = 0
@@ -241,7 +244,7 @@ def test_an_invalid_row_is_reported_with_its_record_and_never_written(crawl, tmp
     out = tmp_path / "corpus"
     summary = build(store, out, workers=1, progress=False)
     assert not summary.ok and summary.skipped_by_reason["invalid-row"] == 1
-    assert summary.rows_written == 5
+    assert summary.rows_written == 4
     file, offset = offset_of(store, FREE_URL)
     saved = json.loads((out / "build-summary.json").read_text("utf-8"))
     [bad] = [s for s in saved["skipped"] if s["reason"] == "invalid-row"]
@@ -260,11 +263,11 @@ def test_redistributable_policy_drops_text_but_keeps_metadata(crawl, tmp_path):
     store, _ = crawl
     out = tmp_path / "free"
     summary = build(store, out, workers=1, text_policy="redistributable", progress=False)
-    assert summary.text_rows == 1 and summary.rows_written == 6
+    assert summary.text_rows == 1 and summary.rows_written == 5
     assert [r["url"] for r in jsonl_rows(out)] == [FREE_URL]
     assert parquet_column(out / "data" / "text", "url") == [FREE_URL]
     meta_urls = parquet_column(out / "data" / "metadata", "url")
-    assert len(meta_urls) == 6 and RU_URL in meta_urls
+    assert len(meta_urls) == 5 and RU_URL in meta_urls
     assert "text policy `redistributable`" in (out / "README.md").read_text("utf-8")
     assert json.loads((out / "build-summary.json").read_text("utf-8"))["text_policy"] == \
         "redistributable"
@@ -296,7 +299,7 @@ def test_show_corpus_loads_the_build_offline(corpus):
     env = {key: value for key, value in os.environ.items() if key not in OFFLINE}  # it sets them
     shown = subprocess.run([sys.executable, str(script), str(out), "6"], env=env, check=True,
                            capture_output=True, text=True).stdout
-    assert "config 'text': 6 rows" in shown and "config 'metadata': 6 rows" in shown
+    assert "config 'text': 5 rows" in shown and "config 'metadata': 5 rows" in shown
     assert "date_captured: Value('timestamp[us, tz=UTC]')" in shown
     assert "Open notes on archiving" in shown and f"url:       {FREE_URL}" in shown
     assert "licence:   redistributable (CC-BY-4.0)" in shown

@@ -1,8 +1,13 @@
 """`warcpack build`: every page of a store, extracted, validated and written as one corpus.
 
-Records stream from the store in work units (see `plan`); each unit is read, extracted and turned
-into written rows by a worker process, and the results come back in (file, offset) order whatever
-the number of workers, so the output bytes depend only on the store and the tool versions.
+Two passes. First, records stream from the store in work units (see `plan`); each unit is read,
+extracted and validated by a worker process, and its rows go to a spool on disk (see
+`write.spool`). Then the spool is read back by URL in capture order, the captures of each URL
+are folded into revisions (see `revisions`), and the rows are written in that order: by URL
+(code point order), then revision. Nothing in the output depends on the number of workers, the
+output path, the clock, the time zone or the locale, only on the store, the config and the tool
+and library versions.
+
 A record that cannot become a valid row is counted and reported with its file and offset; it
 never stops the build and never reaches the output.
 """
@@ -35,6 +40,7 @@ from rich.text import Text
 from warcpack import __version__
 from warcpack.plan import MAX_RECORDS, WorkUnit, plan
 from warcpack.record import SkippedRecord, SourceRecord
+from warcpack.revisions import RevisionStats, assign, row_order
 from warcpack.row import RowError, Skip, make_row, schema_version
 from warcpack.store import Store, StoreError
 from warcpack.store.manifest import manifest_lines
@@ -42,14 +48,16 @@ from warcpack.write.corpus import (
     SHARD_ROWS,
     TEXT_POLICIES,
     CorpusWriter,
-    Prepared,
     prepare,
     writer_versions,
 )
 from warcpack.write.outdir import Output, OutputError
+from warcpack.write.spool import RowSpool, Spooled
 from warcpack.write.summary import BuildSummary, Skipped
 
 __all__ = ["BuildError", "BuildSummary", "build", "process", "run_unit"]
+
+SPOOL = ".rows.sqlite"  # inside the staging folder; deleted before the commit
 
 
 class BuildError(Exception):
@@ -61,11 +69,12 @@ class UnitResult:
     """What one work unit gave, in file order."""
 
     records: int  # records the store handed over (rows + skips)
-    items: list[Prepared | Skipped]
+    items: list[Spooled | Skipped]
 
 
-def process(rec: SourceRecord) -> Prepared | Skipped:
-    """One record to its written row, or to the reason it gives none."""
+def process(rec: SourceRecord) -> Spooled | Skipped:
+    """One record to its validated row (one capture, revision 1), or to the reason it gives
+    none. The row is checked to be writable exactly here, in the worker."""
     from warcpack.extract import extract
 
     where = (rec.ref.warc_file, rec.ref.offset)
@@ -73,7 +82,8 @@ def process(rec: SourceRecord) -> Prepared | Skipped:
     if isinstance(result, Skip):
         return Skipped(*where, result.reason, result.detail)
     try:
-        return prepare(make_row(rec, result))
+        row = make_row(rec, result)
+        return Spooled(row["url"], row_order(row), prepare(row).line)
     except RowError as exc:
         return Skipped(*where, "invalid-row", "; ".join(exc.problems))
     except Exception as exc:  # e.g. an unparsable WARC-Date or an Extracted of the wrong shape
@@ -82,7 +92,7 @@ def process(rec: SourceRecord) -> Prepared | Skipped:
 
 def run_unit(store: Store, unit: WorkUnit) -> UnitResult:
     """Read, extract and prepare every record of one unit."""
-    items: list[Prepared | Skipped] = []
+    items: list[Spooled | Skipped] = []
     for rec in store.iter_records([unit.file], start=unit.start, stop=unit.stop):
         if isinstance(rec, SkippedRecord):
             items.append(Skipped(rec.warc_file, rec.offset, rec.reason, rec.detail))
@@ -141,8 +151,8 @@ class _Rate(ProgressColumn):
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("building"), BarColumn(), MofNCompleteColumn(), TextColumn("records"),
-        _Rate(), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("records"), _Rate(), TimeRemainingColumn(), console=console, transient=True,
     )
 
 
@@ -165,6 +175,18 @@ def _check_apart(store_root: Path, out: Path) -> None:
         raise BuildError(f"the output folder {out} must not be or contain the store {store_root}")
 
 
+def _selected(manifest: dict[str, str], files: list[str] | None,
+              store_root: Path) -> dict[str, str]:
+    """The committed files to build from: all, or exactly `files` (each must be committed)."""
+    if files is None:
+        return manifest
+    missing = sorted(set(files) - set(manifest))
+    if missing:
+        raise BuildError(f"{missing[0]} is not a committed file of the store {store_root}"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    return {name: manifest[name] for name in files}
+
+
 def build(
     store: Path | Store,
     out: Path,
@@ -174,13 +196,15 @@ def build(
     progress: bool = True,
     shard_rows: int = SHARD_ROWS,
     unit_records: int = MAX_RECORDS,
+    files: list[str] | None = None,
 ) -> BuildSummary:
     """Build the corpus of `store` into `out` and return what was done.
 
     `workers`: processes (default one per core; 1 runs in this process). `text_policy`: "all"
     (every row in the text config) or "redistributable" (only rows whose licence allows it; the
     metadata config keeps every row). `shard_rows` and `unit_records` size the output shards and
-    the work units; neither changes which rows are written.
+    the work units; neither changes which rows are written. `files`: build from these committed
+    WARC files only (default: every one), as a rebuild of an older release does.
     """
     if text_policy not in TEXT_POLICIES:
         raise BuildError(f"unknown text policy {text_policy!r}: use one of {TEXT_POLICIES}")
@@ -192,7 +216,7 @@ def build(
     out = Path(out)
     _check_apart(opened.root, out)
     try:
-        manifest = opened.manifest()
+        manifest = _selected(opened.manifest(), files, opened.root)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
     units = plan(opened, unit_records, files=sorted(manifest))
@@ -221,8 +245,10 @@ def build(
         bar = _progress(Console(stderr=True)) if progress else None
         if bar is not None:
             stack.enter_context(bar)
-            task = bar.add_task("build", total=sum(u.records for u in units))
+            task = bar.add_task("extracting", total=sum(u.records for u in units))
         writer = CorpusWriter(output.staging, summary, shard_rows)
+        spool = RowSpool(output.staging / SPOOL)
+        stack.callback(spool.close)
         results = _results(opened, units, pool, window=2 * processes)
         try:
             for unit, result in zip(units, results, strict=True):
@@ -230,12 +256,20 @@ def build(
                 for item in result.items:
                     if isinstance(item, Skipped):
                         writer.add_skip(item)
-                    else:
-                        writer.add_row(item)
+                spool.add_all(item for item in result.items if isinstance(item, Spooled))
                 if bar is not None:
                     bar.advance(task, unit.records)
         except StoreError as exc:
             raise BuildError(str(exc)) from None
+        if bar is not None:
+            task = bar.add_task("writing", total=spool.count)
+        folded = RevisionStats()
+        for row in assign(spool.rows(), folded):
+            writer.add_row(prepare(row))
+            if bar is not None:
+                bar.advance(task, row["captures"])
+        spool.close()
+        summary.urls, summary.recaptures = folded.urls, folded.recaptures
         writer.finish()
         output.commit()
     summary.out = out

@@ -147,5 +147,127 @@ def build(
               f"{out / 'build-summary.json'}); the corpus holds every other row")
 
 
+
+# --- release -----------------------------------------------------------------------------------
+@app.command()
+def release(
+    version: str = typer.Argument(..., help="Semantic version of the release, e.g. 1.0.0."),
+    store: Path = StoreOpt,
+    out: Path = typer.Option(
+        Path("releases"), "--out", "-o",
+        help="Releases folder: the release goes to OUT/VERSION, its entry to OUT/CHANGELOG.md.",
+    ),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    text_policy: str = typer.Option(
+        "all", help="Which rows carry text in the 'text' config: all | redistributable."
+    ),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Build the store as release VERSION: OUT/VERSION with its release.json, and a CHANGELOG entry.
+
+    VERSION must be greater than every release in OUT; a release is never replaced.
+    """
+    from warcpack.release import ReleaseError
+    from warcpack.release import release as do_release
+
+    if text_policy not in ("all", "redistributable"):
+        _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    try:
+        report = do_release(version, store, out, workers=workers or None,
+                            text_policy=text_policy, progress=progress)
+    except ReleaseError as exc:
+        _fail(str(exc))
+    report.print(err)
+
+
+# --- rebuild -----------------------------------------------------------------------------------
+@app.command()
+def rebuild(
+    manifest: Path = typer.Argument(..., help="A release's release.json."),
+    store: Path = StoreOpt,
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to rebuild into (new or a build)."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Rebuild a release from its WARC files and check every output hash.
+
+    Exit 0 when identical, 1 when files differ (each is listed), 2 when it cannot run.
+    """
+    from warcpack.release import RebuildError, load_manifest, print_versions, version_differences
+    from warcpack.release import rebuild as do_rebuild
+
+    try:
+        loaded = load_manifest(manifest)
+        print_versions(version_differences(loaded), str(loaded["release"]), err)
+        report = do_rebuild(manifest, store, out, workers=workers or None, progress=progress)
+    except RebuildError as exc:
+        _fail(str(exc), 2)
+    report.print(_stdout())
+    if not report.identical:
+        raise typer.Exit(1)
+
+
+# --- diff --------------------------------------------------------------------------------------
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="The older build or release folder."),
+    new: Path = typer.Argument(..., help="The newer build or release folder."),
+    json_: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
+) -> None:
+    """Rows added, removed and changed (with the changed fields) between two builds or releases.
+
+    Rows are matched by id. Exit 0 when no row differs, 1 when some do, 2 on error (as diff(1)).
+    """
+    import json
+
+    from warcpack.diff import DiffError
+    from warcpack.diff import diff as do_diff
+
+    try:
+        result = do_diff(old, new)
+    except DiffError as exc:
+        _fail(str(exc), 2)
+    if json_:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        result.print(_stdout())
+    if not result.identical:
+        raise typer.Exit(1)
+
+
+# --- history -----------------------------------------------------------------------------------
+@app.command()
+def history(
+    url: str = typer.Argument(..., help="The page's URL, exactly as captured."),
+    store: Path = StoreOpt,
+    json_: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+) -> None:
+    """Every capture of a page, its dates and revisions, and text diffs between revisions.
+
+    For each capture: time, record type (response / revisit), HTTP status, published and modified
+    dates and the revision it belongs to; then a unified diff of the text of each revision
+    against the previous one.
+    """
+    import json
+
+    from warcpack.history import HistoryError
+    from warcpack.history import history as do_history
+
+    try:
+        result = do_history(url, store)
+    except HistoryError as exc:
+        _fail(str(exc))
+    if json_:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        result.print(_stdout())
+    if not result.captures:
+        _fail(f"no capture of {url} in the store {store}")
+
+
+def _stdout() -> Console:
+    """Standard output, for results (errors and progress go to standard error)."""
+    return Console(soft_wrap=True)
+
 if __name__ == "__main__":
     app()

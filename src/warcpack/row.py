@@ -126,9 +126,16 @@ def make_row(rec: SourceRecord, ext: Extracted) -> dict[str, Any]:
     license_ = {"statement": None, "url": None, "spdx": None, "redistributable": None,
                 "source": None}
     license_.update(ext.license)
+    captured = warc_date_to_rfc3339(rec.warc_date)
     row = {
         "id": row_id(rec.ref),
         "url": rec.url,
+        # One capture on its own is revision 1; a build links the captures of a URL afterwards
+        # (see warcpack.revisions).
+        "revision": 1,
+        "previous_id": None,
+        "changed": [],
+        "captures": 1,
         "site": ext.site,
         "title": ext.title,
         "text": ext.text,
@@ -140,7 +147,9 @@ def make_row(rec: SourceRecord, ext: Extracted) -> dict[str, Any]:
         "description": ext.description,
         "date_published": ext.date_published,
         "date_modified": ext.date_modified,
-        "date_captured": warc_date_to_rfc3339(rec.warc_date),
+        "date_captured": captured,
+        "date_first_captured": captured,
+        "date_last_captured": captured,
         "http_last_modified": ext.http_last_modified,
         "date_published_day": ext.date_published_day,
         "date_modified_day": ext.date_modified_day,

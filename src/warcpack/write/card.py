@@ -66,6 +66,8 @@ def _figures(summary: BuildSummary) -> list[str]:
     return [
         f"- WARC records read: {summary.records_seen}",
         f"- Rows: {summary.rows_written} in `metadata`, {summary.text_rows} in `text`",
+        f"- Pages (URLs): {summary.urls}; identical re-captures (counted in the `captures` of "
+        f"their revision's row): {summary.recaptures}",
         f"- Records skipped: {summary.skipped_total} ({skipped}); each is listed with its WARC "
         "file, byte offset and reason in `build-summary.json`",
         f"- Sites: {len(sites)}" + (f": {shown}{more}" if sites else ""),
@@ -156,6 +158,15 @@ def render(summary: BuildSummary) -> str:
         "`data/text/*.jsonl` holds the rows of the `text` config as JSON lines, exactly as "
         "validated against the row schema (instants keep the UTC offset the page gave). In "
         "parquet, instants are `timestamp[us, tz=UTC]` (the same instant) and days are `date32`.",
+        "",
+        "## Revisions",
+        "",
+        "Each capture of a page whose extracted content differs from the previous one is a row "
+        "of its own: `revision` counts them per URL in capture order, `previous_id` names the "
+        "previous revision's row and `changed` lists the fields that differ from it. A capture "
+        "identical to the previous revision (a revisit, or the same content) adds no row: it is "
+        "counted in that row's `captures` and moves its `date_last_captured`. Rows are ordered "
+        "by `url`, then `revision`.",
         "",
         "## Text policy",
         "",

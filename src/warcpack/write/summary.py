@@ -61,12 +61,12 @@ class CorpusStats:
         self.languages[row["language"] or "(unknown)"] += 1
         flag = row["license"]["redistributable"]
         self.redistributable["unknown" if flag is None else str(flag).lower()] += 1
-        captured = row["date_captured"]
-        if captured is not None:
-            if self.captured_first is None or captured < self.captured_first:
-                self.captured_first = captured
-            if self.captured_last is None or captured > self.captured_last:
-                self.captured_last = captured
+        first = row["date_first_captured"] or row["date_captured"]
+        last = row["date_last_captured"] or row["date_captured"]
+        if first is not None and (self.captured_first is None or first < self.captured_first):
+            self.captured_first = first
+        if last is not None and (self.captured_last is None or last > self.captured_last):
+            self.captured_last = last
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +89,8 @@ class BuildSummary:
     writer_versions: dict[str, str]
     store: dict[str, Any]  # {"warc_files": n, "manifest_sha256": hex}
     records_seen: int = 0
+    urls: int = 0  # distinct URLs among the rows
+    recaptures: int = 0  # captures identical to their URL's previous revision: no row of their own
     stats: CorpusStats = field(default_factory=CorpusStats)
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     notable: list[Skipped] = field(default_factory=list)  # the first few, for printing
@@ -131,6 +133,8 @@ class BuildSummary:
             "records_seen": self.records_seen,
             "rows_written": self.rows_written,
             "text_rows": self.text_rows,
+            "urls": self.urls,
+            "identical_recaptures": self.recaptures,
             "skipped_total": self.skipped_total,
             "skipped_by_reason": dict(sorted(self.skipped_by_reason.items())),
             "invalid_rows": self.error_count,
@@ -155,6 +159,9 @@ class BuildSummary:
         table.add_row("records seen", str(self.records_seen))
         table.add_row("rows written", f"{self.rows_written} (metadata config)")
         table.add_row("text rows", f"{self.text_rows} (text config, policy {self.text_policy})")
+        table.add_row("pages (URLs)", str(self.urls))
+        table.add_row("identical re-captures", f"{self.recaptures} (counted in the row of "
+                      "their revision)")
         for reason, count in sorted(self.skipped_by_reason.items()):
             style = NOTABLE.get(reason)
             table.add_row(f"skipped: {reason}", f"[{style}]{count}[/]" if style else str(count))
