@@ -12,7 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 
 StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
 
