@@ -7,27 +7,33 @@ network, no global mutable state, so the same store gives the same rows on any d
     result = extract(record)          # Extracted, or Skip(reason, detail)
 
 Skip reasons: "redirect" (3xx), "http-status" (1xx, 4xx, 5xx), "empty", "not-html" (PDF, images,
-scripts...; detail names the type), "too-large", "no-text", "extract-error" (a bug or a page
-that broke a parser: reported with its record, never fatal to a build).
+scripts...; detail names the type), "no-text", "extract-error" (a bug or a page that broke a
+parser: reported with its record, never fatal to a build), and the limits of
+`warcpack.limits`: "too-large", "too-deep", "too-many-elements", all decided from the bytes
+before a parser builds a tree, and "timeout", the wall-clock safety net (the one reason that
+depends on the machine: a build with such a skip is not guaranteed to be reproducible).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
 from warcpack.extract.page import Page, package_version
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
-from warcpack.extract.sniff import media_type
+from warcpack.extract.sniff import html_shape, media_type
 from warcpack.extract.textpage import extract_text
+from warcpack.limits import DEFAULT_LIMITS, TIMEOUT_REASON, ExtractionTimeout, Limits, deadline
 from warcpack.record import SourceRecord
 from warcpack.row import Extracted, Skip
 
 __all__ = [
-    "MAX_CHARS", "Decoded", "SiteConfig", "SiteConfigError", "SiteRule", "decode", "extract",
-    "extractor_versions",
+    "MAX_CHARS", "TIMEOUT_REASON", "Decoded", "SiteConfig", "SiteConfigError", "SiteRule",
+    "decode", "extract", "extractor_versions",
 ]
 
-MAX_CHARS = 20_000_000  # decoded characters handed to a parser; larger pages are skipped
+MAX_CHARS = DEFAULT_LIMITS.max_html_chars  # kept for callers that name it; see Limits
 _HTML = ("text/html", "application/xhtml+xml")
 _TEXT = ("text/plain",)
 
@@ -42,23 +48,32 @@ def extract(
     rec: SourceRecord,
     sites: SiteConfig | None = None,
     *,
-    max_chars: int = MAX_CHARS,
+    max_chars: int | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Extracted | Skip:
     """Extract text and metadata from one record, or say why it gives no row.
 
     An exception inside an extractor becomes Skip("extract-error") so one bad page cannot stop
-    a build; `strict=True` lets it propagate instead (for tests and debugging).
+    a build; `strict=True` lets it propagate instead (for tests and debugging). `max_chars`
+    overrides `limits.max_html_chars`.
     """
+    if max_chars is not None:
+        limits = replace(limits, max_html_chars=max_chars)
     try:
-        return _extract(rec, sites if sites is not None else SiteConfig.load(), max_chars)
+        with deadline(limits.extraction_seconds):
+            return _extract(rec, sites if sites is not None else SiteConfig.load(), limits)
+    except ExtractionTimeout:
+        return Skip(TIMEOUT_REASON, f"extraction ran past extraction_seconds="
+                    f"{limits.extraction_seconds:g} (machine-dependent: the build is not "
+                    "guaranteed to be reproducible)")
     except Exception as exc:
         if strict:
             raise
         return Skip("extract-error", f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _extract(rec: SourceRecord, sites: SiteConfig, max_chars: int) -> Extracted | Skip:
+def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits) -> Extracted | Skip:
     status = rec.http_status
     if status is not None:
         if 300 <= status < 400 and not (status == 304 and rec.refers_to is not None):
@@ -72,12 +87,17 @@ def _extract(rec: SourceRecord, sites: SiteConfig, max_chars: int) -> Extracted 
     mime, detail = media_type(rec.content_type, body)
     if mime not in _HTML + _TEXT:
         return Skip("not-html", detail)
+    max_chars = limits.max_html_chars
     if len(body) > 4 * max_chars:  # no charset packs more than 4 bytes into a character
         return Skip("too-large", f"{len(body)} bytes")
     decoded = decode(body, rec.content_type, sniff_meta=mime in _HTML)
     if len(decoded.text) > max_chars:
-        return Skip("too-large", f"{len(decoded.text)} characters (limit {max_chars})")
+        return Skip("too-large",
+                    f"{len(decoded.text)} characters (limit {max_chars}: max_html_chars)")
     page = Page.of(rec, decoded, sites)
     if mime in _HTML:
+        refused = html_shape(decoded.text, limits.max_depth, limits.max_elements)
+        if refused:
+            return Skip(*refused)
         return extract_html(decoded.text, page)
     return extract_text(decoded.text, page)

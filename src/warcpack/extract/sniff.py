@@ -1,4 +1,6 @@
-"""What kind of payload a record holds: the declared media type, checked against the bytes.
+"""What kind of payload a record holds: the declared media type, checked against the bytes,
+and for HTML the shape of the page (nesting depth, element count), measured before any parser
+builds a tree of it.
 
 The declared type is trusted unless it is missing or generic (application/octet-stream), or the
 bytes start with the signature of a binary format (a PNG served as text/html is still a PNG).
@@ -7,6 +9,8 @@ bytes start with the signature of a binary format (a PNG served as text/html is 
 from __future__ import annotations
 
 import re
+
+from lxml import etree
 
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -74,3 +78,62 @@ def media_type(content_type: str | None, body: bytes) -> tuple[str, str]:
     if binary and sniffed != "application/octet-stream" and sniffed != declared:
         return sniffed, f"{sniffed} (sniffed; declared {declared})"
     return declared, declared
+
+
+class _Shape:
+    """lxml parser target that counts elements and nesting, and stops at the limits.
+
+    It builds no tree and ignores text, so it costs a small part of a real parse.
+    """
+
+    def __init__(self, max_depth: int, max_elements: int) -> None:
+        self.max_depth = max_depth
+        self.max_elements = max_elements
+        self.depth = 0
+        self.deepest = 0
+        self.elements = 0
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.depth += 1
+        self.elements += 1
+        self.deepest = max(self.deepest, self.depth)
+        if self.depth > self.max_depth or self.elements > self.max_elements:
+            raise _OverLimit
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+
+    def close(self) -> None:
+        return None
+
+
+class _OverLimit(Exception):
+    pass
+
+
+_FEED = 1 << 20  # characters per feed: the pass stops soon after a limit is crossed
+
+
+def html_shape(text: str, max_depth: int, max_elements: int) -> tuple[str, str] | None:
+    """(skip reason, detail) if the page nests deeper than `max_depth` or has more than
+    `max_elements` elements, else None.
+
+    Measured by libxml2's HTML parser, which the extractors use too, so implied end tags
+    (`<p>` closing the previous `<p>`) count as the extractors would see them. A pure function
+    of the text: the same page gives the same answer on every machine.
+    """
+    shape = _Shape(max_depth, max_elements)
+    parser = etree.HTMLParser(target=shape, no_network=True, recover=True)
+    try:
+        for i in range(0, len(text), _FEED):
+            parser.feed(text[i : i + _FEED])
+        parser.close()
+    except _OverLimit:
+        pass
+    except etree.LxmlError:  # a page libxml2 cannot read at all: left to the extractors
+        return None
+    if shape.depth > max_depth:
+        return "too-deep", f"elements nested over {max_depth} deep (max_depth)"
+    if shape.elements > max_elements:
+        return "too-many-elements", f"over {max_elements} elements (max_elements)"
+    return None

@@ -1,7 +1,10 @@
 """The CDXJ index: lines as `cdxj-indexer` prints them, merged sorted, looked up by URL.
 
-Lines come from the `cdxj_indexer` library itself, so `index.cdxj` equals what
-`cdxj-indexer --sort` prints for the same files; merging is streaming (heapq.merge over files).
+Lines come from the `cdxj_indexer` library itself, handed the records our scanner finds, so for
+a sound file `index.cdxj` equals what `cdxj-indexer --sort` prints, and for a damaged one it
+lists exactly the records the reader can read (cdxj-indexer stops at the first corrupt gzip
+member, refuses a file gzipped as one stream, and takes bytes that look like an ARC header line
+for a record). Merging is streaming (heapq.merge over files).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import IO
 
 import surt
 from cdxj_indexer.main import CDXJIndexer, SortingWriter
+
+from warcpack.store.scan import Slot, scan
 
 INDEX_NAME = "index.cdxj"
 
@@ -54,7 +59,7 @@ class IndexEntry:
             timestamp=timestamp,
             url=data.get("url", ""),
             mime=mime,
-            status=int(status) if status not in (None, "", "-") else None,
+            status=int(status) if isinstance(status, str) and status.isdecimal() else None,
             digest=data.get("digest"),
             length=int(data["length"]),
             offset=int(data["offset"]),
@@ -71,56 +76,63 @@ def url_key(url: str) -> str:
         return url
 
 
-class _Window:
-    """A byte range of a file that reports absolute positions (so indexed offsets are absolute)."""
+class _Place:
+    """Stands in for warcio's iterator while a record is indexed: its offset and length are
+    only known once the record has been read, so placeholders are patched in afterwards."""
 
-    def __init__(self, fh: IO[bytes], start: int, length: int) -> None:
-        self.fh = fh
-        self.end = start + length
-        fh.seek(start)
+    def get_record_offset(self) -> str:
+        return "@offset"
 
-    def tell(self) -> int:
-        return self.fh.tell()
+    def get_record_length(self) -> str:
+        return "@length"
 
-    def read(self, size: int = -1) -> bytes:
-        left = self.end - self.fh.tell()
-        if left <= 0:
-            return b""
-        return self.fh.read(left if size is None or size < 0 else min(size, left))
+
+def _patched(line: str, offset: int, length: int) -> str:
+    urlkey, timestamp, blob = line.rstrip("\n").split(" ", 2)
+    data = json.loads(blob)
+    data.update({k: str(v) for k, v in (("offset", offset), ("length", length)) if k in data})
+    return f"{urlkey} {timestamp} {json.dumps(data)}\n"
+
+
+def _scan_lines(path: Path, name: str) -> list[str]:
+    """Index lines of every record that can be read to its end, as cdxj-indexer writes them.
+
+    Each record is handed to the same indexer object as in the fast path; offset and length
+    come from the scanner, so the records of a file gzipped as one stream get the offset and
+    length of their member.
+    """
+    indexer = CDXJIndexer(None, [], filename=name)
+    indexer.curr_filename = name
+    place = _Place()
+    lines: list[str] = []
+    for item in scan(path, check_digests=False):
+        if not isinstance(item, Slot):
+            continue
+        pending: list[str] = []
+        record = item.record
+        if not indexer.include_records or indexer.filter_record(record):
+            try:
+                with contextlib.redirect_stderr(io.StringIO()):
+                    indexer.process_index_entry(place, record, name, _Collect(pending))
+            except Exception:  # e.g. a malformed WARC-Date: the record cannot be indexed
+                pending.clear()
+        item.finish()
+        if not item.broken:
+            lines.extend(_patched(line, item.offset, item.length) for line in pending)
+    return lines
+
+
+class _Collect:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def write(self, line: str) -> None:
+        self.lines.append(line)
 
 
 def _index_file(path: Path, name: str, out: SortingWriter) -> None:
-    """Index one WARC file with cdxj_indexer; a damaged file is indexed record by record.
-
-    warcio prints (to stderr) and swallows a corrupt gzip member, after which it silently
-    stops: any such message, or an exception, sends the file through the slow path, which
-    indexes every record that can be read.
-    """
-    indexer = CDXJIndexer(None, [], filename=name)
-    lines: list[str] = []
-
-    class _Collect:
-        def write(self, line: str) -> None:
-            lines.append(line)
-
-    chatter = io.StringIO()
-    try:
-        with open(path, "rb") as fh, contextlib.redirect_stderr(chatter):
-            indexer.process_one(fh, _Collect(), name)
-        sound = not chatter.getvalue()
-    except Exception:
-        sound = False
-    if not sound:
-        from warcpack.store.scan import readable_records
-
-        lines.clear()
-        with open(path, "rb") as fh, contextlib.redirect_stderr(io.StringIO()):
-            for offset, length in readable_records(path):
-                try:
-                    indexer.process_one(_Window(fh, offset, length), _Collect(), name)
-                except Exception:  # e.g. a malformed WARC-Date: the record cannot be indexed
-                    continue
-    for line in lines:
+    """Index one WARC file: its readable records, as the reader sees them."""
+    for line in _scan_lines(path, name):
         out.write(line)
 
 
@@ -142,7 +154,8 @@ def iter_index(path: Path) -> Iterator[str]:
     """Lines of an index file; nothing if it does not exist."""
     if not path.exists():
         return
-    with open(path, encoding="utf-8") as fh:
+    # Lines end at "\n" only: a URL key may hold a lone "\r" (surt keeps it), as may the bytes.
+    with open(path, encoding="utf-8", newline="\n") as fh:
         yield from fh
 
 

@@ -1,27 +1,33 @@
 """Records out of the store, as the extractors want them: decoded bodies, resolved revisits.
 
 Damage never stops the stream: a record that cannot be read becomes a SkippedRecord naming its
-file and offset, and reading goes on with the next readable record.
+file and offset, and reading goes on with the next readable record. Skip reasons: "damaged",
+"unknown-type" (a WARC-Type the standard does not define), "revisit-unresolved",
+"undecodable", and the limits of `warcpack.limits` ("too-large", "header-limit",
+"url-too-long").
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from warcio.timeutils import iso_date_to_timestamp
 
+from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import RecordRef, SkippedRecord, SourceRecord
 from warcpack.store.decode import TooLarge, Undecodable, read_body
 from warcpack.store.index import IndexEntry
-from warcpack.store.scan import Damage, Slot, scan
+from warcpack.store.names import check_name
+from warcpack.store.scan import DAMAGED, Damage, Slot, scan
 
 if TYPE_CHECKING:
     from warcpack.store.store import Store
 
 WANTED = ("response", "resource", "revisit")
+KNOWN = WANTED + ("warcinfo", "request", "metadata", "conversion", "continuation")
 HINT_HEADERS = (("X-Warcpack-Publisher", "publisher"), ("X-Warcpack-Site", "site"))
 
 
@@ -31,25 +37,38 @@ def iter_records(
     *,
     start: int = 0,
     stop: int | None = None,
-    max_body: int = 100_000_000,
+    max_body: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[SourceRecord | SkippedRecord]:
-    """Stream the response/resource/revisit records of `files` (default: all), in file order."""
+    """Stream the response/resource/revisit records of `files` (default: all), in file order.
+
+    `max_body` (default `limits.max_record_bytes`) bounds each decoded body.
+    """
+    if max_body is not None:
+        limits = replace(limits, max_record_bytes=max_body)
     names = store.warc_files() if files is None else list(files)
     if (start or stop is not None) and len(names) != 1:
         raise ValueError("start/stop select records of a single file; pass exactly one file")
-    resolver = _Resolver(store, max_body)
+    resolver = _Resolver(store, limits)
     for name in names:
+        unsafe = check_name(name)
+        if unsafe:  # a hand-edited SHA256SUMS must not make the reader leave the store
+            yield SkippedRecord(name, 0, "unsafe-name", unsafe)
+            continue
         path = store.path_of(name)
-        for item in scan(path, start=start, stop=stop, check_digests=True):
+        for item in scan(path, start=start, stop=stop, check_digests=True, limits=limits):
             if isinstance(item, Damage):
-                yield SkippedRecord(name, item.offset, "damaged", item.reason)
+                yield SkippedRecord(name, item.offset, item.kind, item.reason)
                 continue
             if item.rec_type not in WANTED:
                 item.finish()
                 if item.problems:
-                    yield SkippedRecord(name, item.offset, "damaged", "; ".join(item.problems))
+                    yield SkippedRecord(name, item.offset, DAMAGED, "; ".join(item.problems))
+                elif item.rec_type not in KNOWN:
+                    yield SkippedRecord(name, item.offset, "unknown-type",
+                                        f"WARC-Type {item.rec_type!r} is not a WARC 1.1 type")
                 continue
-            yield _convert(name, item, max_body, resolver)
+            yield _convert(name, item, limits, resolver)
 
 
 def _record_id(name: str, slot: Slot) -> str:
@@ -59,20 +78,33 @@ def _record_id(name: str, slot: Slot) -> str:
     return slot.header("WARC-Record-ID") or ""
 
 
-def _read(slot: Slot, max_body: int) -> tuple[bytes | None, str, str]:
+def _read(slot: Slot, limits: Limits) -> tuple[bytes | None, str, str]:
     """(body, skip reason, detail): the decoded body, or why it cannot be had."""
     body: bytes | None = None
     reason = detail = ""
+    max_body = limits.max_record_bytes
     try:
         body = read_body(slot.record, max_body)
     except TooLarge:
-        reason, detail = "too-large", f"body over max_body={max_body} bytes"
+        reason, detail = "too-large", f"body over max_record_bytes={max_body}"
     except Undecodable as exc:
         reason, detail = "undecodable", str(exc)
     slot.finish()
     if slot.problems:  # damage wins over the other reasons: it is what the user must act on
-        return None, "damaged", "; ".join(slot.problems)
+        return None, DAMAGED, "; ".join(slot.problems)
     return body, reason, detail
+
+
+def _header_problem(slot: Slot, limits: Limits) -> tuple[str, str] | None:
+    """(reason, detail) if the record's headers cannot make a row: checked after the record
+    is read, so that damage is reported as such first."""
+    url = slot.header("WARC-Target-URI") or ""
+    if len(url) > limits.max_url_length:
+        return "url-too-long", f"{len(url)} characters (max_url_length={limits.max_url_length})"
+    date = slot.header("WARC-Date")
+    if not _stamp(date):
+        return DAMAGED, f"WARC-Date {date!r} is not an ISO 8601 time"
+    return None
 
 
 def _http(record: Any) -> tuple[int | None, tuple[tuple[str, str], ...], str | None]:
@@ -87,7 +119,7 @@ def _http(record: Any) -> tuple[int | None, tuple[tuple[str, str], ...], str | N
 
 
 def _convert(
-    name: str, slot: Slot, max_body: int, resolver: _Resolver
+    name: str, slot: Slot, limits: Limits, resolver: _Resolver
 ) -> SourceRecord | SkippedRecord:
     record = slot.record
     record_id = _record_id(name, slot)
@@ -100,7 +132,10 @@ def _convert(
     if slot.rec_type == "revisit":
         slot.finish()
         if slot.problems:
-            return SkippedRecord(name, slot.offset, "damaged", "; ".join(slot.problems))
+            return SkippedRecord(name, slot.offset, DAMAGED, "; ".join(slot.problems))
+        refused = _header_problem(slot, limits)
+        if refused:
+            return SkippedRecord(name, slot.offset, *refused)
         found = resolver.resolve(slot)
         if isinstance(found, _Unresolved):
             return SkippedRecord(name, slot.offset, found.reason, found.detail)
@@ -108,7 +143,11 @@ def _convert(
         refers_to = original
         http_type = http_type or original_type
     else:
-        body, reason, detail = _read(slot, max_body)
+        body, reason, detail = _read(slot, limits)
+        if reason != DAMAGED:
+            refused = _header_problem(slot, limits)
+            if refused:
+                body, (reason, detail) = None, refused
         if body is None or reason:
             return SkippedRecord(name, slot.offset, reason, detail)
     content_type = http_type if slot.rec_type != "resource" else slot.header("Content-Type")
@@ -152,9 +191,9 @@ def _same_digest(entry: IndexEntry, digest: str) -> bool:
 class _Resolver:
     """Finds the record holding a revisit's payload, as the WARC standard describes."""
 
-    def __init__(self, store: Store, max_body: int = 100_000_000) -> None:
+    def __init__(self, store: Store, limits: Limits = DEFAULT_LIMITS) -> None:
         self.store = store
-        self.max_body = max_body
+        self.limits = limits
         self._by_digest: dict[str, IndexEntry] | None = None
 
     def resolve(self, slot: Slot) -> tuple[RecordRef, bytes, str | None] | _Unresolved:
@@ -185,9 +224,24 @@ class _Resolver:
 
     def _record_id(self, entry: IndexEntry) -> str | None:
         try:
-            return self.store.record_headers(entry.filename, entry.offset).get("WARC-Record-ID")
+            headers = self.store.record_headers(entry.filename, entry.offset)
         except Exception:
             return None
+        if headers.get("WARC-Target-URI") == entry.url:
+            return headers.get("WARC-Record-ID")
+        # The first record of a gzip member holding several (a file gzipped as one stream).
+        slot = self._find(entry)
+        return slot.header("WARC-Record-ID") if slot is not None else None
+
+    def _find(self, entry: IndexEntry) -> Slot | None:
+        """The record an index entry points at: the first at its offset whose URL and time are
+        the entry's (records of one gzip member share an offset)."""
+        path = self.store.path_of(entry.filename)
+        for item in scan(path, start=entry.offset, stop=entry.offset + 1, check_digests=True,
+                         limits=self.limits):
+            if isinstance(item, Slot) and _matches(item, entry):
+                return item
+        return None
 
     def _digest_entries(self, digest: str) -> list[IndexEntry]:
         if not digest:
@@ -206,10 +260,13 @@ class _Resolver:
     def _load(self, entry: IndexEntry) -> tuple[RecordRef, bytes, str | None] | _Unresolved:
         where = f"{entry.filename} at offset {entry.offset}"
         path = self.store.path_of(entry.filename)
-        for item in scan(path, start=entry.offset, stop=entry.offset + 1, check_digests=True):
+        for item in scan(path, start=entry.offset, stop=entry.offset + 1, check_digests=True,
+                         limits=self.limits):
             if isinstance(item, Damage):
                 return _Unresolved(detail=f"original record {where} is damaged: {item.reason}")
-            body, reason, detail = _read(item, self.max_body)
+            if not _matches(item, entry):
+                continue
+            body, reason, detail = _read(item, self.limits)
             if reason == "too-large":  # the revisit's payload is just as large
                 return _Unresolved("too-large", f"original record {where}: {detail}")
             if body is None or reason:
@@ -218,3 +275,10 @@ class _Resolver:
             record_id = _record_id(entry.filename, item)
             return RecordRef(entry.filename, item.offset, item.length, record_id), body, http_type
         return _Unresolved(detail=f"no record {where}")
+
+
+def _matches(slot: Slot, entry: IndexEntry) -> bool:
+    """Whether the record is the one the index entry describes (same URL and time): records
+    of one gzip member share its offset."""
+    return (slot.header("WARC-Target-URI") or "") == entry.url and _stamp(
+        slot.header("WARC-Date")) == entry.timestamp
