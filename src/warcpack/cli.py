@@ -265,6 +265,109 @@ def history(
         _fail(f"no capture of {url} in the store {store}")
 
 
+# --- audit -------------------------------------------------------------------------------------
+@app.command()
+def audit(
+    out: Path = typer.Argument(..., help="A release folder (with release.json) or a build folder."),
+    store: Path = StoreOpt,
+    json_report: Path = typer.Option(
+        None, "--json", help="Write the full report (every finding and note) to this JSON file."
+    ),
+    html_report: Path = typer.Option(
+        None, "--html", help="Write a one-page HTML report to this file."
+    ),
+    reextract: str = typer.Option(
+        "all", help="Re-extract the records of 'all' rows, or of N rows chosen reproducibly "
+        "(seeded by the manifest's sha256)."
+    ),
+) -> None:
+    """Prove the corpus comes from the store's WARC bytes, unchanged, with nothing added or dropped.
+
+    Checks fixity, provenance, completeness, outputs and licences; each finding names its file,
+    byte offset or row. Exit 0 when clean (notes allowed), 1 on any finding, 2 when it cannot run.
+    """
+    from warcpack.audit import AuditError
+    from warcpack.audit import audit as do_audit
+
+    rows: int | None = None
+    if reextract != "all":
+        try:
+            rows = int(reextract)
+        except ValueError:
+            _fail(f"--reextract must be 'all' or a number of rows, not {reextract!r}", 2)
+        if rows is not None and rows < 0:
+            _fail("--reextract must be 'all' or a number of rows (0 or more)", 2)
+    try:
+        report = do_audit(out, store, reextract_rows=rows, json_report=json_report,
+                          html_report=html_report)
+    except AuditError as exc:
+        _fail(str(exc), 2)
+    except OSError as exc:  # e.g. the report cannot be written there
+        _fail(f"{exc.filename or out}: {exc.strerror or exc}", 2)
+    report.print(_stdout())
+    if not report.clean:
+        raise typer.Exit(1)
+
+
+# --- export ------------------------------------------------------------------------------------
+export_app = typer.Typer(
+    help="Package the store or a release in a standard format (WACZ, BagIt).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("wacz")
+def export_wacz(
+    out: Path = typer.Argument(..., help="The .wacz file to write."),
+    store: Path = StoreOpt,
+    release: Path = typer.Option(
+        None, help="Package only this release's WARC files (its folder or release.json), with "
+        "its rows as the pages list."
+    ),
+    title: str = typer.Option(None, help="Title of the package (datapackage.json)."),
+) -> None:
+    """Write a WACZ 1.1.1 package of the store for replay tools (ReplayWeb.page, pywb).
+
+    The WARC files byte for byte, a CDXJ index, the pages list, and datapackage.json with the
+    sha256 of every file. The same store gives the same bytes.
+    """
+    from warcpack.export import ExportError
+    from warcpack.export import export_wacz as do_export
+
+    try:
+        report = do_export(out, store, release=release, title=title)
+    except ExportError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or out}: {exc.strerror or exc}")
+    report.print(err)
+
+
+@export_app.command("bag")
+def export_bag(
+    out: Path = typer.Argument(..., help="The bag folder to write (new or empty)."),
+    store: Path = StoreOpt,
+    release: Path = typer.Option(
+        None, help="The release folder (default: the latest release in ./releases)."
+    ),
+) -> None:
+    """Write a release and its WARC files as a BagIt bag (checked with `bagit.py --validate`).
+
+    Bagging-Date is the release's latest capture day, so the same release gives the same bag.
+    """
+    from warcpack.export import ExportError
+    from warcpack.export import export_bag as do_export
+
+    try:
+        report = do_export(out, store, release=release)
+    except ExportError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or out}: {exc.strerror or exc}")
+    report.print(err)
+
+
 def _stdout() -> Console:
     """Standard output, for results (errors and progress go to standard error)."""
     return Console(soft_wrap=True)

@@ -94,6 +94,9 @@ def _patched(line: str, offset: int, length: int) -> str:
     return f"{urlkey} {timestamp} {json.dumps(data)}\n"
 
 
+_CDXJ_DEFAULT_RECORDS = ("response", "revisit", "resource", "metadata")
+
+
 def _scan_lines(path: Path, name: str) -> list[str]:
     """Index lines of every record that can be read to its end, as cdxj-indexer writes them.
 
@@ -102,6 +105,10 @@ def _scan_lines(path: Path, name: str) -> list[str]:
     length of their member.
     """
     indexer = CDXJIndexer(None, [], filename=name)
+    # cdxj-indexer's default record types are a class-level list that other packages extend on
+    # import (the wacz package appends "warcinfo"); pin the library's own defaults per instance.
+    indexer.DEFAULT_RECORDS = list(_CDXJ_DEFAULT_RECORDS)
+    indexer.include_records = indexer.DEFAULT_RECORDS
     indexer.curr_filename = name
     place = _Place()
     lines: list[str] = []
