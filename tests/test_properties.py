@@ -19,11 +19,11 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from cdxj_indexer.main import main as cdxj_indexer_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from servers import Page, TestServer
+from store_helpers import cdxj_indexer  # the real CLI, in its own process
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -98,14 +98,6 @@ def records(draw) -> list[dict]:
             "type": draw(st.sampled_from(["response", "resource"])),
         })
     return out
-
-
-def cdxj_indexer(paths: list[Path]) -> str:
-    """What `cdxj-indexer --sort` prints for the files (its own entry point, in process)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.cdxj"
-        cdxj_indexer_main(["--sort", "-o", str(out), *map(str, paths)])
-        return out.read_text("utf-8")
 
 
 def _serialised(recs: list[dict]) -> list[bytes]:
