@@ -1,25 +1,40 @@
-"""HTML pages: main text from trafilatura, metadata from the page's own structured data first.
+"""HTML pages: main text from two trafilatura passes (`maintext`), metadata from the page's
+own structured data first.
 
-Dates, most trusted first: JSON-LD, <meta> (article:published_time and kin), microdata
-itemprops, <time datetime> labelled by itemprop / pubdate / class, then htmldate, then the URL.
-Unlabelled <time> elements and <meta name="date"> are left to htmldate, which weighs them with
-the rest of the page (taken alone they were wrong more often than right on the benchmark).
+Dates, most trusted first. Published: JSON-LD, <meta> (article:published_time and kin),
+microdata itemprops, <time datetime> labelled by itemprop / pubdate / a label in front of it /
+class, then what the page shows its reader (`visible`: a date with a publication label, the date
+beside the headline, a dateline), then htmldate's guess, then the URL; `dates.choose` settles
+disagreements. Modified: the same structured sources, then visible dates labelled as updates,
+then htmldate's latest-date guess. Unlabelled <time> elements and <meta name="date"> are left to
+htmldate, which weighs them with the rest of the page (taken alone they were wrong more often
+than right on the benchmark).
 
-trafilatura (and htmldate inside it) would bound dates by today's date; here the bound is the
-capture day, so a build gives the same rows whatever day it runs.
+htmldate runs only where it can change the answer: when nothing labelled gives a published date,
+or as one more witness when labelled sources disagree; its modified guess only when nothing
+labelled gives one. trafilatura and htmldate would bound dates by today's date; here the bound
+is the capture day, so a build gives the same rows whatever day it runs.
+
+Title, authors, site name and tags come from the page's structured data; trafilatura's byline
+and tag-link readers are asked only when that has none (they are its metadata reader's parts,
+called alone: the whole reader would also search dates again).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from html import unescape
 from typing import Any
 
 from htmldate import find_date
-from trafilatura import bare_extraction
+from lxml.html import HtmlElement
+from trafilatura import load_html
+from trafilatura.metadata import extract_author, extract_catstags
 
 from warcpack.extract import dates as d
 from warcpack.extract.license import find_license
+from warcpack.extract.maintext import main_text
 from warcpack.extract.page import Page, language_tag, unique
 from warcpack.extract.structured import (
     Structured,
@@ -28,10 +43,10 @@ from warcpack.extract.structured import (
     footer_statements,
     is_page_like,
     names,
-    parse_html,
     text_list,
     types_of,
 )
+from warcpack.extract.visible import dateline, headline_keys, read_lines, visible_dates
 from warcpack.row import Extracted, Skip
 
 _PUBLISHED_META = (
@@ -45,8 +60,8 @@ _MODIFIED_META = (
     "modified_time", "datemodified", "dcterms.modified", "dc.date.modified", "last-modified",
     "lastmod",
 )
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
-                "dcterms.creator", "byl")
+_AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author",
+                "sailthru.author", "dc.creator", "dcterms.creator", "byl")
 _CLAIM = re.compile(r"©|\bcopyright\b", re.I)
 _ORG_TYPES = ("newsmediaorganization", "organization", "corporation")
 
@@ -92,7 +107,7 @@ def _date_params(capture: datetime, tz: str | None, url: str | None) -> dict[str
     }
 
 
-def _publisher(s: Structured, page: Page, doc_site: str | None) -> str | None:
+def _publisher(s: Structured, page: Page) -> str | None:
     if page.hint_publisher:
         return page.hint_publisher
     if s.main is not None:
@@ -107,22 +122,18 @@ def _publisher(s: Structured, page: Page, doc_site: str | None) -> str | None:
             return clean(obj.get("name"))
     if page.rule and page.rule.publisher:
         return page.rule.publisher
-    if doc_site and not re.fullmatch(r"[\w.-]+\.[a-z]{2,}", doc_site, re.I) and not _CLAIM.search(
-        doc_site
-    ):
-        return doc_site.lstrip("@")
     return None
 
 
-def _authors(s: Structured, doc_author: str | None) -> list[str]:
+def _authors(s: Structured, tree: HtmlElement) -> list[str]:
     found: list[str] = names(s.main.get("author"), s) if s.main is not None else []
     if not found:
         for key in _AUTHOR_META:
             found = [v for v in s.all_meta(key) if not v.lower().startswith(("http", "www."))]
             if found:
                 break
-    if not found and doc_author:
-        found = doc_author.split(";")
+    if not found:
+        found = (extract_author(tree) or "").split(";")
     return unique([_clean_author(a) for a in found])[:20]
 
 
@@ -134,52 +145,89 @@ _AUTHOR_NOISE = re.compile(
 
 
 def _clean_author(name: str) -> str:
-    """Drop a leading "By" and date words glued to the end of a byline ("Jane Doe Monday")."""
+    """Drop a leading "By" ("Von", "Par", "Por" before two words or more) and date words glued
+    to the end of a byline ("Jane Doe Monday")."""
     name = re.sub(r"^\s*by\s+", "", name.strip(), flags=re.I)
+    name = re.sub(r"^(?:von|vom|par|por)\s+(?=\S+\s+\S)", "", name, flags=re.I)
     if name.lower() in ("published", "updated", "posted") or d.MONTHS.get(name.lower()):
         return ""
     return _AUTHOR_NOISE.sub("", name)
 
 
-def _tags(s: Structured, doc_tags: list[str] | None) -> list[str]:
+def _tags(s: Structured, tree: HtmlElement) -> list[str]:
     if s.main is not None and text_list(s.main.get("keywords")):
         return unique(text_list(s.main.get("keywords")))[:100]
     tags = s.all_meta("article:tag")
     if not tags:
         tags = text_list(s.first_meta("news_keywords", "keywords"))
-    if not tags and doc_tags:
-        tags = [t for x in doc_tags for t in text_list(x)]
+    if not tags:
+        tags = [t for x in extract_catstags("tag", tree) for t in text_list(x)]
     return unique(tags)[:100]
+
+
+def _titles(s: Structured, tree: HtmlElement, site: str | None) -> list[str]:
+    """Titles the page declares for itself, in the order the row's title is taken: what it
+    shares (OpenGraph, Twitter, Dublin Core), its JSON-LD headline, its h1 if it has only one,
+    its <title>; a " | Site" suffix naming the site (its site name, publisher or host) is cut."""
+    main = s.main or {}
+    h1 = [t for t in (clean(h.text_content()) for h in tree.iter("h1")) if t][:3]
+    found = [s.first_meta("og:title"), s.first_meta("twitter:title"),
+             s.first_meta("dc.title", "title"), clean(main.get("headline"))]
+    found += h1 if len(h1) == 1 else []
+    found.append(clean(tree.findtext(".//title")))
+    found += h1 if len(h1) > 1 else []
+    sites = {n.casefold() for n in (s.first_meta("og:site_name"), site,
+                                    *names(main.get("publisher"), s)) if n}
+    out = []
+    for title in (unescape(t) for t in found if t):
+        head, sep, tail = title.rpartition(" | ") if " | " in title else title.rpartition(" - ")
+        if sep and head and (tail.casefold() in sites or tail.casefold().replace(" ", "") in {
+                n.replace(" ", "") for n in sites}):
+            title = head
+        out.append(title)
+    return out
+
+
+def _dates(
+    s: Structured, tree: HtmlElement, text: str, headlines: set[str], page: Page,
+    url: str | None,
+) -> d.PageDates:
+    tz = page.rule.timezone if page.rule else None
+    params = _date_params(page.capture, tz, url)
+    paragraphs = text.split("\n\n")
+    seen, shown = visible_dates(read_lines(tree, headlines, paragraphs[0], paragraphs[-1]))
+    published = _candidates(s, _PUBLISHED_META, "datePublished", "datepublished", "published")
+    published += seen
+    line = dateline(text)
+    if line is not None:
+        published.append(line)
+    found_url = d.url_date(url)
+    # htmldate returns a URL's date before looking at the page: with one, it has nothing to add.
+    if (not published or d.disputed(published)) and found_url is None:
+        published += _htmldate(find_date(tree, **params))
+    if found_url:
+        published.append(d.Candidate(url or "", "url", found_url))
+    modified = _candidates(s, _MODIFIED_META, "dateModified", "datemodified", "modified")
+    modified += shown
+    if not modified:
+        params.update(original_date=False, extensive_search=False)
+        modified += _htmldate(find_date(tree, **params))
+    return d.choose(published, modified, page.capture, tz)
 
 
 def extract_html(text: str, page: Page) -> Extracted | Skip:
     """Text and metadata of one decoded HTML page."""
-    tree = parse_html(text)
+    tree = load_html(text)
     if tree is None:
         return Skip("no-text", "nothing to parse")
     s = extract_structured(tree)
-    tz = page.rule.timezone if page.rule else None
     url = page.url if page.url.startswith(("http://", "https://")) else None
-    doc = bare_extraction(
-        text, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        deduplicate=False, date_extraction_params=_date_params(page.capture, tz, url),
-    )
-    body = getattr(doc, "text", None) if doc is not None else None
-    paragraphs = [p.strip() for p in (body or "").splitlines() if p.strip()]
-    if not paragraphs:
+    titles = _titles(s, tree, page.site)
+    headlines = headline_keys(titles)
+    body = main_text(tree, url, headlines)
+    if not body:
         return Skip("no-text", "no main text found")
-
-    published = _candidates(s, _PUBLISHED_META, "datePublished", "datepublished", "published")
-    published += _htmldate(doc.date)
-    found_url = d.url_date(url)
-    if found_url:
-        published.append(d.Candidate(url or "", "url", found_url))
-    modified = _candidates(s, _MODIFIED_META, "dateModified", "datemodified", "modified")
-    if not modified:
-        params = _date_params(page.capture, tz, url)
-        params.update(original_date=False, extensive_search=False)
-        modified += _htmldate(find_date(tree, **params))
-    chosen = d.choose(published, modified, page.capture, tz)
+    chosen = _dates(s, tree, body, headlines, page, url)
 
     main = s.main or {}
     section = (text_list(main.get("articleSection")) or [s.first_meta("article:section")])[0]
@@ -190,24 +238,19 @@ def extract_html(text: str, page: Page) -> Extracted | Skip:
         filter(None, (language_tag(x) for x in (
             s.lang, in_language if isinstance(in_language, str) else None,
             s.first_meta("og:locale"), s.first_meta("content-language"), page.content_language,
-            getattr(doc, "language", None),
         ))),
         None,
     )
-    title = clean(doc.title) or clean(main.get("headline")) or s.first_meta("og:title")
-    description = (
-        clean(main.get("description")) or s.first_meta("og:description", "description",
-                                                        "twitter:description")
-        or clean(doc.description)
-    )
+    description = clean(main.get("description")) or s.first_meta(
+        "og:description", "description", "twitter:description")
     return page.extracted(
-        text="\n\n".join(paragraphs),
-        title=title,
+        text=body,
+        title=titles[0] if titles else None,
         language=language,
-        authors=_authors(s, doc.author),
-        publisher=_publisher(s, page, clean(doc.sitename)),
+        authors=_authors(s, tree),
+        publisher=_publisher(s, page),
         section=clean(section),
-        tags=_tags(s, doc.tags),
+        tags=_tags(s, tree),
         description=description,
         dates=chosen,
         license=find_license(s, footer_statements(tree), page.rule),

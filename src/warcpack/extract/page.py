@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +20,10 @@ from warcpack.row import Extracted
 _LANG = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|\d{3}))?(?:-[a-z0-9]{1,8})*$", re.I)
 
 
+@cache
 def package_version(name: str) -> str:
+    """The installed version of a distribution (read once per process: it cannot change while
+    a build runs, and reading package metadata for every record is slow)."""
     try:
         return version(name)
     except PackageNotFoundError:

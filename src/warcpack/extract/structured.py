@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
+
+from warcpack.extract.dates import label_kind
 
 _ITEMPROPS = {"datepublished", "datecreated", "datemodified"}  # the microdata read here
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -28,6 +31,14 @@ _PUB_CLASS = re.compile(
     r"publish|posted|created|dateline|pubdate|byline|entry-date|post-date", re.I
 )
 _MOD_CLASS = re.compile(r"updat|modif|edited|revised|lastmod", re.I)
+
+
+def names_update(markup: str) -> bool:
+    """Do these class / id / itemprop words name a modification? The bare class "updated" does
+    not: the hAtom microformat requires it on every entry's date, so themes put it on the
+    publication date too ("entry-date published updated")."""
+    words = [w for w in markup.split() if w.lower() != "updated"]
+    return bool(_MOD_CLASS.search(" ".join(words)))
 
 
 def parse_html(text: str) -> HtmlElement | None:
@@ -131,17 +142,36 @@ def _times(tree: HtmlElement, s: Structured) -> None:
                 a.get("class") for a in el.iterancestors() if a.tag not in ("html", "body")
             ][:2])
         )
+        label = label_kind(_text_before(el))
+        label = "published" if label == "version" else label
         if prop in ("datepublished", "datecreated") or "pubdate" in el.attrib:
             kind = "published"
         elif prop == "datemodified":
             kind = "modified"
-        elif _MOD_CLASS.search(cues):
+        elif label is not None:  # "Erschienen am <time ...>", "Updated: <time ...>"
+            kind = label
+        elif names_update(cues):
             kind = "modified"
         elif _PUB_CLASS.search(cues):
             kind = "published"
         else:
             kind = "other"
         s.times.append((kind, value))
+
+
+def _text_before(el: HtmlElement, limit: int = 40) -> str:
+    """The visible text just before an element, within its parent (a label such as
+    "Published:" in a sibling span, or in the parent's own text)."""
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    if prev is not None:
+        text = (prev.text_content() if prev.tag not in ("script", "style") else "") + (
+            prev.tail or "")
+    else:
+        parent = el.getparent()
+        text = (parent.text or "") if parent is not None else ""
+    return text[-limit:]
 
 
 def _jsonld(tree: HtmlElement, s: Structured) -> None:
@@ -248,13 +278,37 @@ def _names_someone(text: str) -> bool:
 
 _MAX_HITS = 50
 _HIDDEN = {"script", "style", "noscript", "template"}
+_NOT_TEXT = {"script", "style", "noscript", "title", "textarea", "option"}
+_RIGHTS = re.compile(r"©|copyright|all rights reserved", re.I)
+# Text nodes with a rights word in its usual spellings: contains() per spelling is several times
+# faster than translate() over every text node of the page.
+_RIGHTS_TEXT = etree.XPath(
+    "//text()[contains(., '©') or contains(., 'opyright') or contains(., 'OPYRIGHT')"
+    " or contains(., 'opyRight') or contains(., 'ights reserved') or contains(., 'ights Reserved')"
+    " or contains(., 'IGHTS RESERVED') or contains(., 'ights RESERVED')]"
+)
+_WIDE = 300  # characters: a rights statement is no longer
 
 
-def _visible_text(el: HtmlElement) -> str:
-    """Text as read: inline elements run together, block elements and <br> apart."""
+class _Wide(Exception):
+    """Raised to stop reading an element whose text is already too long to matter."""
+
+
+def _visible_text(el: HtmlElement, limit: int | None = None) -> str:
+    """Text as read: inline elements run together, block elements and <br> apart. With a
+    `limit`, reading stops once the text is longer than that (the result is then some text
+    longer than `limit`, not the whole)."""
     parts: list[str] = []
+    size, check = 0, limit or 0
 
     def walk(e: HtmlElement) -> None:
+        nonlocal size, check
+        if limit is not None:
+            size += len(e.text or "") + len(e.tail or "")
+            if size > check:  # raw characters bound the read ones from above
+                if len(clean("".join(parts)) or "") > limit:
+                    raise _Wide
+                check = 2 * size
         tag = e.tag if isinstance(e.tag, str) else ""
         if tag and tag not in _HIDDEN:
             inline = tag in _INLINE
@@ -266,7 +320,10 @@ def _visible_text(el: HtmlElement) -> str:
         if e is not el:
             parts.append(e.tail or "")
 
-    walk(el)
+    try:
+        walk(el)
+    except _Wide:
+        pass
     return clean("".join(parts)) or ""
 
 
@@ -278,18 +335,17 @@ def footer_statements(tree: HtmlElement) -> list[tuple[str, bool]]:
     """
     out: list[tuple[str, bool]] = []
     seen: set[str] = set()
-    hits = tree.xpath(
-        "//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-        " or ancestor::title or ancestor::textarea or ancestor::option)]"
-        "[contains(., '©') or contains(translate(., 'COPYRIGHT', 'copyright'), 'copyright')"
-        " or contains(translate(., 'ALRIGHTSEV', 'alrightsev'), 'all rights reserved')]"
-    )
-    for node in hits[-_MAX_HITS:]:  # rights lines sit at the end; a page of © lines is noise
+    hits = []
+    for node in _RIGHTS_TEXT(tree):  # the usual spellings (a case-blind XPath is slower)
         container = node.getparent()
         if container is not None and node.is_tail:
             container = container.getparent()
-        if container is None:
+        if container is None or not _RIGHTS.search(node):
             continue
+        if any(a.tag in _NOT_TEXT for a in (container, *container.iterancestors())):
+            continue
+        hits.append((node, container))
+    for node, container in hits[-_MAX_HITS:]:  # rights lines sit at the end; many is noise
         near = [container, *container.iterancestors()][:4]
         if any(a.tag in ("figure", "figcaption") for a in near) and "rights" not in node.lower():
             continue  # a photo credit, not the page's rights
@@ -298,8 +354,8 @@ def footer_statements(tree: HtmlElement) -> list[tuple[str, bool]]:
         for anc in container.iterancestors():
             if _names_someone(text) or anc.tag in ("body", "html"):
                 break
-            wider = _visible_text(anc)
-            if len(wider) > 300:
+            wider = _visible_text(anc, _WIDE)
+            if len(wider) > _WIDE:
                 break
             block, text = anc, wider
         if len(text) > 300:
