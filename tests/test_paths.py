@@ -175,3 +175,46 @@ def test_a_symlink_planted_in_the_output_folder_is_not_followed(
     except Exception:
         pass  # refusing is fine; writing through the link is not
     assert snapshot(elsewhere) == before
+
+
+def _tampered_store(arena: Path, page: bytes) -> Path:
+    """A store whose SHA256SUMS was edited to list a real WARC file outside it, with the right
+    hash, so that only the name gives it away."""
+    source = arena / "fine.warc.gz"
+    hostile_warc(source, page)
+    store = arena / "store"
+    ingest([source], store)
+    outside = arena / "outside.warc.gz"
+    shutil.copy(source, outside)
+    with open(store / MANIFEST_NAME, "a", encoding="utf-8") as fh:
+        fh.write(f"{sha256_file(outside)}  ../outside.warc.gz\n")
+    return store
+
+
+def test_verify_refuses_a_manifest_name_outside_the_store(tmp_path: Path, page: bytes) -> None:
+    from warcpack.store.verify import verify
+
+    arena = tmp_path / "arena"
+    arena.mkdir()
+    store = _tampered_store(arena, page)
+
+    report = verify(store)
+
+    assert report.files == 1  # fine.warc.gz only: the outside file was never opened
+    assert [(name, reason.split(":")[0]) for name, _, reason in report.problems] == [
+        ("../outside.warc.gz", "SHA256SUMS entry refused")]
+
+
+def test_release_refuses_a_manifest_name_outside_the_store(tmp_path: Path, page: bytes) -> None:
+    from warcpack.release import ReleaseError, release
+
+    arena = tmp_path / "arena"
+    arena.mkdir()
+    store = _tampered_store(arena, page)
+    before = snapshot(arena, skip=(arena / "releases",))
+
+    with pytest.raises(ReleaseError, match=r"unsafe file name '\.\./outside\.warc\.gz'"):
+        release("1.0.0", store, arena / "releases", workers=1, progress=False)
+
+    assert snapshot(arena, skip=(arena / "releases",)) == before
+    assert not (arena / "releases" / "1.0.0").exists()

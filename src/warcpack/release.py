@@ -36,6 +36,7 @@ from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
 from warcpack.store.atomic import write_atomic
 from warcpack.store.manifest import sha256_file
+from warcpack.store.names import check_name
 from warcpack.write.corpus import SHARD_ROWS
 
 MANIFEST_FORMAT = 1
@@ -126,6 +127,9 @@ def _store_files(store: Store, names: list[str], error: type[Exception]) -> list
     listed = store.manifest()
     out = []
     for name in names:
+        unsafe = check_name(name)
+        if unsafe:  # from a hand-edited SHA256SUMS or release.json: never joined onto the root
+            raise error(f"the store {store.root} cannot hold it: {unsafe}")
         path = store.root / name
         if name not in listed or not path.is_file():
             raise error(f"the store {store.root} has no WARC file {name}")

@@ -14,7 +14,7 @@ from warcpack.store.atomic import write_atomic
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME, IndexEntry, iter_index, lookup, url_key
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
-from warcpack.store.names import is_warc_name
+from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.txn import (
     LOG_NAME,
     STAGING_NAME,
@@ -142,6 +142,9 @@ class Store:
 
     def path_of(self, name: str) -> Path:
         """Path of a committed file; StoreError if it is not committed."""
+        unsafe = check_name(name)
+        if unsafe:  # a hand-edited SHA256SUMS must not lead outside the store
+            raise StoreError(f"{self.root}: {unsafe}")
         if name not in self.manifest():
             raise StoreError(f"{name} is not a committed file of the store {self.root}")
         return self.root / name

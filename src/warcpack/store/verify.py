@@ -17,7 +17,7 @@ from rich.console import Console
 from warcpack.store.errors import StoreError
 from warcpack.store.index import iter_index, write_index
 from warcpack.store.manifest import sha256_file
-from warcpack.store.names import is_warc_name
+from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.scan import Damage, scan
 from warcpack.store.store import Store
 
@@ -65,6 +65,10 @@ def verify(store: Path | str | Store) -> VerifyReport:
         return report
     present: list[tuple[Path, str]] = []
     for name in sorted(manifest):
+        unsafe = check_name(name)
+        if unsafe:  # never joined onto the root: it could name a file outside the store
+            report.problems.append((name, None, f"SHA256SUMS entry refused: {unsafe}"))
+            continue
         path = root / name
         if not path.is_file():
             report.problems.append((name, None, "listed in SHA256SUMS but missing"))
