@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import warcpack
 from warcpack.extract import SiteConfig, extract, extractor_versions
 from warcpack.record import RecordRef, SourceRecord
 from warcpack.row import Extracted, Skip, make_row
@@ -77,8 +78,8 @@ def tiny_png() -> bytes:
 def test_html_gives_a_valid_row() -> None:
     row = row_of(record(ARTICLE))
     assert row["site"] == "example.com"
-    assert row["provenance"]["extractor"] == "trafilatura"
-    assert row["provenance"]["extractor_version"] == extractor_versions()["trafilatura"]
+    assert row["provenance"]["extractor"] == "warcpack-html"
+    assert row["provenance"]["extractor_version"] == warcpack.__version__
     assert row["provenance"]["charset_source"] == "http-header"
 
 

@@ -282,3 +282,26 @@ def test_opengraph_and_meta_tags() -> None:
 
 def test_same_record_same_row() -> None:
     assert benchmark_row(NYPOST) == benchmark_row(NYPOST)
+
+
+def test_fast_mode_reads_one_pass_and_says_so() -> None:
+    """`text_mode="fast"` reads only trafilatura's balanced pass: the whole article is there,
+    but what that pass keeps at the article's edges is not trimmed by the second pass. It names
+    its extractor, and the rest of the row (metadata, dates, licence) is the same."""
+    body = gzip.decompress((ARTICLES / "html" / f"{WSJ}.html.gz").read_bytes())
+    rec = response(body, ground_truth()[WSJ]["url"])
+    accurate, fast = (make_row(rec, extract(rec, strict=True, text_mode=m))  # type: ignore[arg-type]
+                      for m in ("accurate", "fast"))
+    truth = ground_truth()[WSJ]["articleBody"]
+    assert (accurate["provenance"]["extractor"], fast["provenance"]["extractor"]) == (
+        "warcpack-html", "warcpack-html-fast")
+    assert set(accurate["text"].split("\n\n")) < set(fast["text"].split("\n\n"))
+    assert shingle_f1(truth, fast["text"]) < 0.9 < shingle_f1(truth, accurate["text"])
+    same = ("title", "authors", "date_published", "date_modified", "license", "tags")
+    assert {k: fast[k] for k in same} == {k: accurate[k] for k in same}
+
+
+def test_an_unknown_text_mode_is_refused() -> None:
+    rec = response(b"<html><body><p>x</p></body></html>", "https://example.com/")
+    with pytest.raises(ValueError, match="text_mode must be one of accurate, fast"):
+        extract(rec, text_mode="fastest")

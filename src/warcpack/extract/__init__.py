@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
+from warcpack.extract.maintext import ACCURATE, FAST, TEXT_MODES
 from warcpack.extract.page import Page, package_version
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
 from warcpack.extract.sniff import html_shape, media_type
@@ -29,8 +30,8 @@ from warcpack.record import SourceRecord
 from warcpack.row import Extracted, Skip
 
 __all__ = [
-    "MAX_CHARS", "TIMEOUT_REASON", "Decoded", "SiteConfig", "SiteConfigError", "SiteRule",
-    "decode", "extract", "extractor_versions",
+    "ACCURATE", "FAST", "MAX_CHARS", "TEXT_MODES", "TIMEOUT_REASON", "Decoded", "SiteConfig",
+    "SiteConfigError", "SiteRule", "decode", "extract", "extractor_versions",
 ]
 
 MAX_CHARS = DEFAULT_LIMITS.max_html_chars  # kept for callers that name it; see Limits
@@ -51,18 +52,23 @@ def extract(
     max_chars: int | None = None,
     strict: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    text_mode: str = ACCURATE,
 ) -> Extracted | Skip:
     """Extract text and metadata from one record, or say why it gives no row.
 
     An exception inside an extractor becomes Skip("extract-error") so one bad page cannot stop
     a build; `strict=True` lets it propagate instead (for tests and debugging). `max_chars`
-    overrides `limits.max_html_chars`.
+    overrides `limits.max_html_chars`. `text_mode` ("accurate", the default, or "fast") says
+    how an HTML page's main text is read: see `warcpack.extract.maintext`.
     """
+    if text_mode not in TEXT_MODES:
+        raise ValueError(f"text_mode must be one of {', '.join(TEXT_MODES)}, not {text_mode!r}")
     if max_chars is not None:
         limits = replace(limits, max_html_chars=max_chars)
     try:
         with deadline(limits.extraction_seconds):
-            return _extract(rec, sites if sites is not None else SiteConfig.load(), limits)
+            return _extract(rec, sites if sites is not None else SiteConfig.load(), limits,
+                            text_mode)
     except ExtractionTimeout:
         return Skip(TIMEOUT_REASON, f"extraction ran past extraction_seconds="
                     f"{limits.extraction_seconds:g} (machine-dependent: the build is not "
@@ -73,7 +79,8 @@ def extract(
         return Skip("extract-error", f"{type(exc).__name__}: {exc}"[:500])
 
 
-def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits) -> Extracted | Skip:
+def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits,
+             text_mode: str) -> Extracted | Skip:
     status = rec.http_status
     if status is not None:
         if 300 <= status < 400 and not (status == 304 and rec.refers_to is not None):
@@ -99,5 +106,5 @@ def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits) -> Extracted 
         refused = html_shape(decoded.text, limits.max_depth, limits.max_elements)
         if refused:
             return Skip(*refused)
-        return extract_html(decoded.text, page)
+        return extract_html(decoded.text, page, text_mode)
     return extract_text(decoded.text, page)

@@ -34,7 +34,7 @@ from trafilatura.metadata import extract_author, extract_catstags
 
 from warcpack.extract import dates as d
 from warcpack.extract.license import find_license
-from warcpack.extract.maintext import main_text
+from warcpack.extract.maintext import ACCURATE, FAST, main_text
 from warcpack.extract.page import Page, language_tag, unique
 from warcpack.extract.structured import (
     Structured,
@@ -62,6 +62,8 @@ _MODIFIED_META = (
 )
 _AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author",
                 "sailthru.author", "dc.creator", "dcterms.creator", "byl")
+# The row's `provenance.extractor`: the text is warcpack's reading of trafilatura's passes.
+EXTRACTORS = {ACCURATE: "warcpack-html", FAST: "warcpack-html-fast"}
 _CLAIM = re.compile(r"©|\bcopyright\b", re.I)
 _ORG_TYPES = ("newsmediaorganization", "organization", "corporation")
 
@@ -215,8 +217,9 @@ def _dates(
     return d.choose(published, modified, page.capture, tz)
 
 
-def extract_html(text: str, page: Page) -> Extracted | Skip:
-    """Text and metadata of one decoded HTML page."""
+def extract_html(text: str, page: Page, text_mode: str = ACCURATE) -> Extracted | Skip:
+    """Text and metadata of one decoded HTML page; `text_mode` says how the main text is read
+    (`maintext.TEXT_MODES`) and names the row's extractor."""
     tree = load_html(text)
     if tree is None:
         return Skip("no-text", "nothing to parse")
@@ -224,7 +227,7 @@ def extract_html(text: str, page: Page) -> Extracted | Skip:
     url = page.url if page.url.startswith(("http://", "https://")) else None
     titles = _titles(s, tree, page.site)
     headlines = headline_keys(titles)
-    body = main_text(tree, url, headlines)
+    body = main_text(tree, url, headlines, text_mode)
     if not body:
         return Skip("no-text", "no main text found")
     chosen = _dates(s, tree, body, headlines, page, url)
@@ -254,5 +257,5 @@ def extract_html(text: str, page: Page) -> Extracted | Skip:
         description=description,
         dates=chosen,
         license=find_license(s, footer_statements(tree), page.rule),
-        extractor="trafilatura",
+        extractor=EXTRACTORS[text_mode],
     )

@@ -33,6 +33,9 @@ pass finds nothing, or confirms under a fifth of the balanced text), both run ag
 when they agree on little (under 200 words) while the page's paragraphs hold half as much again,
 the balanced pass runs again with it, and if it then finds half as much again, the precision
 pass does too.
+In FAST mode (`warcpack build --text-mode fast`) only the balanced pass runs, in fast mode
+(again with the comparison if it finds nothing), and only rules 4 to 7 apply: about half the
+cost of the extraction, for some precision at the article's edges.
 All passes read copies of one tree parsed by trafilatura's own loader (with another parser's
 tree trafilatura sometimes finds nothing where it finds the article in the same page).
 
@@ -54,6 +57,9 @@ from trafilatura import bare_extraction
 from warcpack.extract.dates import parse_date
 from warcpack.extract.structured import clean
 
+ACCURATE = "accurate"  # two passes reconciled (rules 1 to 7)
+FAST = "fast"  # one balanced pass (rules 4 to 7)
+TEXT_MODES = (ACCURATE, FAST)
 _TOKEN = re.compile(r"\w+")
 _MIN_REPEAT = 5  # tokens: shorter lines ("Share", "-") repeat legitimately
 _CONFIRM = 0.6  # share of a paragraph's word trigrams the precision pass must also have
@@ -320,13 +326,18 @@ def _reconcile(balanced: list[str], precise: list[str]) -> list[str]:
     return balanced
 
 
-def main_text(tree: HtmlElement, url: str | None, headlines: set[str]) -> str:
+def main_text(tree: HtmlElement, url: str | None, headlines: set[str], mode: str = ACCURATE) -> str:
     """The article's paragraphs, separated by blank lines ("" if the page has none).
 
     `tree` is the page as `trafilatura.load_html` parses it (read, not modified); `headlines`
     are the comparable forms (lowercase words joined by spaces) of the titles the page declares.
+    `mode` FAST reads one balanced pass and applies the rules that need no second pass (4 to
+    7): about half the cost, for a little less precision.
     """
     balanced = _pass(tree, url, fast=True)
+    if mode == FAST:
+        balanced = balanced or _pass(tree, url)  # the compared pass, as ACCURATE falls back
+        return _finish(tree, balanced, balanced, headlines) if balanced else ""
     precise = _pass(tree, url, favor_precision=True, fast=True) if balanced else []
     if not _agreeing(balanced, precise):
         balanced = _pass(tree, url) or balanced
@@ -337,7 +348,13 @@ def main_text(tree: HtmlElement, url: str | None, headlines: set[str]) -> str:
             balanced, precise = compared, _pass(tree, url, favor_precision=True)
     if not balanced:
         return ""
-    paragraphs = _trim_head(_reconcile(balanced, precise), headlines)
+    return _finish(tree, _reconcile(balanced, precise), balanced, headlines)
+
+
+def _finish(tree: HtmlElement, paragraphs: list[str], balanced: list[str],
+            headlines: set[str]) -> str:
+    """Rules 4 to 7, on the reconciled paragraphs (or, in FAST mode, the balanced pass's)."""
+    paragraphs = _trim_head(paragraphs, headlines)
     paragraphs = [p for p in paragraphs if not (_POINTER.match(p) and len(p) <= 200)]
     paragraphs = _trim_tail(paragraphs) or balanced  # rules for edges, not for a whole page
     paragraphs += _continuation(tree, paragraphs)

@@ -105,7 +105,7 @@ class Page:
         return (self.hints.get("publisher") or "").strip() or None
 
     def extracted(self, *, text: str, dates: PageDates, extractor: str, **fields: Any) -> Extracted:
-        version_of = "trafilatura" if extractor == "trafilatura" else "warcpack"
+        version_of = "trafilatura" if extractor == "trafilatura" else "warcpack"  # old rows
         return Extracted(
             text=text,
             site=self.site,
