@@ -233,8 +233,8 @@ def test_an_invalid_row_is_reported_with_its_record_and_never_written(crawl, tmp
                                                                       monkeypatch):
     real = warcpack.extract.extract
 
-    def breaks_the_schema(rec, sites=None):
-        result = real(rec, sites)
+    def breaks_the_schema(rec, sites=None, **settings):
+        result = real(rec, sites, **settings)
         if rec.url == FREE_URL and isinstance(result, Extracted):
             result.language = 42  # not a string: the schema refuses it
         return result

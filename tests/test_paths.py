@@ -154,7 +154,6 @@ def test_a_tampered_manifest_cannot_send_the_reader_outside_the_store(
     assert [s.warc_file for s in skipped] == ["../outside.warc.gz"]
 
 
-@pytest.mark.xfail(strict=True, reason="write/outdir.py follows a symlink planted in OUT")
 def test_a_symlink_planted_in_the_output_folder_is_not_followed(
     tmp_path: Path, page: bytes
 ) -> None:

@@ -1,12 +1,16 @@
 """`warcpack build`: every page of a store, extracted, validated and written as one corpus.
 
-Two passes. First, records stream from the store in work units (see `plan`); each unit is read,
-extracted and validated by a worker process, and its rows go to a spool on disk (see
-`write.spool`). Then the spool is read back by URL in capture order, the captures of each URL
-are folded into revisions (see `revisions`), and the rows are written in that order: by URL
-(code point order), then revision. Nothing in the output depends on the number of workers, the
-output path, the clock, the time zone or the locale, only on the store, the config and the tool
-and library versions.
+Two passes. First, the store is cut into work units (see `plan`); each unit is read, extracted
+and validated by an engine (see `engines`: a local process pool, or Ray), and its rows go to a
+spool on disk (see `write.spool`). Then the spool is read back by URL in capture order, the
+captures of each URL are folded into revisions (see `revisions`), and the rows are written in
+that order: by URL (code point order), then revision. Nothing in the output depends on the
+engine, the number of workers, the order units finish in, the cache, the output path, the clock,
+the time zone or the locale, only on the store, the config and the tool and library versions.
+
+Every finished unit is committed to the result cache (see `cache`) before its rows are used, so
+a build killed at any moment and run again reads only the units it had not finished, and a
+rebuild after new captures extracts only the new records.
 
 A record that cannot become a valid row is counted and reported with its file and offset; it
 never stops the build and never reaches the output.
@@ -15,14 +19,10 @@ never stops the build and never reaches the output.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-from collections import deque
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from itertools import islice
-from multiprocessing.pool import Pool
+from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
@@ -33,17 +33,31 @@ from rich.progress import (
     ProgressColumn,
     Task,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
 from warcpack import __version__
-from warcpack.plan import MAX_RECORDS, WorkUnit, plan
-from warcpack.record import SkippedRecord, SourceRecord
-from warcpack.revisions import RevisionStats, assign, row_order
-from warcpack.row import RowError, Skip, make_row, schema_version
+from warcpack.cache import (
+    CACHE_DIR,
+    CACHE_FILE,
+    CacheError,
+    Outcome,
+    ResultCache,
+    file_facts,
+    fingerprint,
+    unit_key,
+)
+from warcpack.engines import EngineError, make_engine
+from warcpack.engines.unit import Job, UnitResult, process, run_unit
+from warcpack.limits import DEFAULT_LIMITS, Limits
+from warcpack.plan import MAX_RECORDS, NOT_IN_STORE, WorkUnit, plan, plan_records
+from warcpack.revisions import RevisionStats, assign
+from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
 from warcpack.store.manifest import manifest_lines
+from warcpack.write import features
 from warcpack.write.corpus import (
     SHARD_ROWS,
     TEXT_POLICIES,
@@ -52,93 +66,18 @@ from warcpack.write.corpus import (
     writer_versions,
 )
 from warcpack.write.outdir import Output, OutputError
+from warcpack.write.parquet import warm_up as warm_up_writers
 from warcpack.write.spool import RowSpool, Spooled
 from warcpack.write.summary import BuildSummary, Skipped
 
-__all__ = ["BuildError", "BuildSummary", "build", "process", "run_unit"]
+__all__ = ["BuildError", "BuildSummary", "UnitResult", "build", "process", "run_unit"]
 
 SPOOL = ".rows.sqlite"  # inside the staging folder; deleted before the commit
+RESUME = ".resume"  # inside the staging folder: the cache of a build run without one
 
 
 class BuildError(Exception):
     """The build cannot start or go on (missing store, unusable output folder, ...)."""
-
-
-@dataclass
-class UnitResult:
-    """What one work unit gave, in file order."""
-
-    records: int  # records the store handed over (rows + skips)
-    items: list[Spooled | Skipped]
-
-
-def process(rec: SourceRecord) -> Spooled | Skipped:
-    """One record to its validated row (one capture, revision 1), or to the reason it gives
-    none. The row is checked to be writable exactly here, in the worker."""
-    from warcpack.extract import extract
-
-    where = (rec.ref.warc_file, rec.ref.offset)
-    result = extract(rec)  # never raises: a failing page comes back as Skip("extract-error")
-    if isinstance(result, Skip):
-        return Skipped(*where, result.reason, result.detail)
-    try:
-        row = make_row(rec, result)
-        return Spooled(row["url"], row_order(row), prepare(row).line)
-    except RowError as exc:
-        return Skipped(*where, "invalid-row", "; ".join(exc.problems))
-    except Exception as exc:  # e.g. an unparsable WARC-Date or an Extracted of the wrong shape
-        return Skipped(*where, "invalid-row", f"{type(exc).__name__}: {exc}")
-
-
-def run_unit(store: Store, unit: WorkUnit) -> UnitResult:
-    """Read, extract and prepare every record of one unit."""
-    items: list[Spooled | Skipped] = []
-    for rec in store.iter_records([unit.file], start=unit.start, stop=unit.stop):
-        if isinstance(rec, SkippedRecord):
-            items.append(Skipped(rec.warc_file, rec.offset, rec.reason, rec.detail))
-        else:
-            items.append(process(rec))
-    return UnitResult(len(items), items)
-
-
-# --- running units -------------------------------------------------------------------------------
-
-_worker_store: Store | None = None
-
-
-def _init_worker(root: str) -> None:
-    global _worker_store
-    _worker_store = Store.open(root)
-
-
-def _run_in_worker(unit: WorkUnit) -> UnitResult:
-    assert _worker_store is not None
-    return run_unit(_worker_store, unit)
-
-
-def _pool(store: Store, processes: int) -> Pool | None:
-    """Worker processes, each with its own Store; None when the build runs in this process."""
-    if processes <= 1:
-        return None
-    return multiprocessing.Pool(processes, _init_worker, (os.fspath(store.root),))
-
-
-def _results(store: Store, units: list[WorkUnit], pool: Pool | None,
-             window: int) -> Iterator[UnitResult]:
-    """Unit results in unit order: an ordered imap that keeps at most `window` units in flight,
-    so results never pile up in memory when writing is slower than extracting."""
-    if pool is None:
-        for unit in units:
-            yield run_unit(store, unit)
-        return
-    todo = iter(units)
-    pending = deque(pool.apply_async(_run_in_worker, (unit,)) for unit in islice(todo, window))
-    while pending:
-        result = pending.popleft().get()
-        following = next(todo, None)
-        if following is not None:
-            pending.append(pool.apply_async(_run_in_worker, (following,)))
-        yield result
 
 
 class _Rate(ProgressColumn):
@@ -152,11 +91,12 @@ class _Rate(ProgressColumn):
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("records"), _Rate(), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("records"), _Rate(), TimeElapsedColumn(), TextColumn("eta"),
+        TimeRemainingColumn(), console=console, transient=True,
     )
 
 
-# --- build -------------------------------------------------------------------------------------
+# --- inputs -------------------------------------------------------------------------------------
 
 
 def _open_store(store: Path | Store) -> Store:
@@ -187,6 +127,53 @@ def _selected(manifest: dict[str, str], files: list[str] | None,
     return {name: manifest[name] for name in files}
 
 
+def _manifest_sha256(manifest: dict[str, str]) -> str:
+    return hashlib.sha256("".join(manifest_lines(manifest)).encode("utf-8")).hexdigest()
+
+
+def _plan(store: Store, unit_records: int, names: list[str], records: Path | str | None
+          ) -> tuple[list[WorkUnit], list[Skipped], dict[str, object] | None]:
+    """(units, listed records the store lacks, the record list's summary entry)."""
+    if records is None:
+        return plan(store, unit_records, files=names), [], None
+    from warcpack.recordlist import RecordListError, read_record_list, selection_sha256
+
+    try:
+        units, unlisted = plan_records(store, read_record_list(records), unit_records)
+    except RecordListError as exc:
+        raise BuildError(str(exc)) from None
+    pairs = ((u.file, offset) for u in units for offset in (u.offsets or ()))
+    entry: dict[str, object] = {"records": sum(u.records for u in units),
+                                "sha256": selection_sha256(pairs)}
+    missing = [Skipped(m.warc_file, m.offset, NOT_IN_STORE, m.detail) for m in unlisted]
+    return units, missing, entry
+
+
+def _open_cache(store: Store, output: Output, cache: Path | str | None, use_cache: bool,
+                console: Console) -> tuple[ResultCache, bool]:
+    """(the result cache, whether it outlives this build). Without a usable cache folder, the
+    cache lives in OUT's staging folder: it still lets an interrupted build resume."""
+    resume = output.staging / RESUME
+    if use_cache:
+        folder = Path(cache) if cache is not None else store.root / CACHE_DIR
+        path = folder / CACHE_FILE
+        try:
+            opened = ResultCache(path)
+        except CacheError as exc:
+            console.print(f"[yellow]note:[/] {exc}; this build keeps its results only until it "
+                          "ends (use --cache DIR to keep them)")
+        else:
+            shutil.rmtree(resume, ignore_errors=True)  # an earlier cache-less build's leftovers
+            return opened, True
+    try:
+        return ResultCache(resume / CACHE_FILE), False
+    except CacheError as exc:
+        raise BuildError(str(exc)) from None
+
+
+# --- build -------------------------------------------------------------------------------------
+
+
 def build(
     store: Path | Store,
     out: Path,
@@ -197,6 +184,12 @@ def build(
     shard_rows: int = SHARD_ROWS,
     unit_records: int = MAX_RECORDS,
     files: list[str] | None = None,
+    records: Path | str | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    cache: Path | str | None = None,
+    use_cache: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildSummary:
     """Build the corpus of `store` into `out` and return what was done.
 
@@ -204,73 +197,154 @@ def build(
     (every row in the text config) or "redistributable" (only rows whose licence allows it; the
     metadata config keeps every row). `shard_rows` and `unit_records` size the output shards and
     the work units; neither changes which rows are written. `files`: build from these committed
-    WARC files only (default: every one), as a rebuild of an older release does.
+    WARC files only (default: every one), as a rebuild of an older release does. `records`: a
+    CSV or parquet record list (see `recordlist`): build from exactly those records.
+    `engine`: "local" or "ray" (`address`: the Ray cluster). `cache`: the folder of the result
+    cache (default `<store>/.cache`); `use_cache=False` starts afresh and keeps no results
+    beyond this build (an interrupted run still resumes). `limits`: per-record bounds (see
+    `warcpack.limits`); other than the defaults, they are named in build-summary.json.
     """
     if text_policy not in TEXT_POLICIES:
         raise BuildError(f"unknown text policy {text_policy!r}: use one of {TEXT_POLICIES}")
     if shard_rows < 1 or unit_records < 1:
         raise BuildError("shard_rows and unit_records must be at least 1")
-    from warcpack.extract import extractor_versions
-
+    if records is not None and files is not None:
+        raise BuildError("give either a record list or a list of files, not both")
+    if not isinstance(limits, Limits):
+        raise BuildError(f"limits must be a warcpack.limits.Limits, not {type(limits).__name__}")
+    try:
+        runner = make_engine(engine, workers, address)
+    except EngineError as exc:
+        raise BuildError(str(exc)) from None
     opened = _open_store(store)
     out = Path(out)
     _check_apart(opened.root, out)
     try:
-        manifest = _selected(opened.manifest(), files, opened.root)
-    except ValueError as exc:
+        whole = opened.manifest()
+        manifest = _selected(whole, files, opened.root)
+        units, unlisted, listed = _plan(opened, unit_records, sorted(manifest), records)
+    except (StoreError, ValueError) as exc:
         raise BuildError(str(exc)) from None
-    units = plan(opened, unit_records, files=sorted(manifest))
     summary = BuildSummary(
         text_policy=text_policy,
         schema_version=schema_version(),
         tool_version=__version__,
-        extractor_versions=dict(extractor_versions()),
+        extractor_versions={},  # known once the cache is open (see `_extractor_versions`)
         writer_versions=writer_versions(),
-        store={
-            "warc_files": len(manifest),
-            "manifest_sha256": hashlib.sha256(
-                "".join(manifest_lines(manifest)).encode("utf-8")).hexdigest(),
-        },
+        store={"warc_files": len(manifest), "manifest_sha256": _manifest_sha256(manifest)},
+        records_list=listed,
+        limits=None if limits == DEFAULT_LIMITS else asdict(limits),
+        units=len(units),
     )
-    processes = max(1, min(workers or os.cpu_count() or 1, len(units)))
+    console = Console(stderr=True)
     try:
-        output = Output.open(out)
+        output = Output.open(out, keep=(RESUME,))
     except OutputError as exc:
         raise BuildError(str(exc)) from None
-    # The pool starts before the progress bar's thread: a fork never copies a held lock.
     with output, ExitStack() as stack:
-        pool = _pool(opened, processes)
-        if pool is not None:
-            stack.enter_context(pool)
-        bar = _progress(Console(stderr=True)) if progress else None
+        results, lasting = _open_cache(opened, output, cache, use_cache, console)
+        stack.callback(results.close)
+        spool = RowSpool(output.staging / SPOOL)
+        stack.callback(spool.close)
+        bar = _progress(console) if progress else None
         if bar is not None:
             stack.enter_context(bar)
             task = bar.add_task("extracting", total=sum(u.records for u in units))
-        writer = CorpusWriter(output.staging, summary, shard_rows)
-        spool = RowSpool(output.staging / SPOOL)
-        stack.callback(spool.close)
-        results = _results(opened, units, pool, window=2 * processes)
-        try:
-            for unit, result in zip(units, results, strict=True):
-                summary.records_seen += result.records
-                for item in result.items:
-                    if isinstance(item, Skipped):
-                        writer.add_skip(item)
-                spool.add_all(item for item in result.items if isinstance(item, Spooled))
-                if bar is not None:
-                    bar.advance(task, unit.records)
-        except StoreError as exc:
-            raise BuildError(str(exc)) from None
-        if bar is not None:
-            task = bar.add_task("writing", total=spool.count)
-        folded = RevisionStats()
-        for row in assign(spool.rows(), folded):
-            writer.add_row(prepare(row))
+
+        def done(records: int, outcomes: list[tuple[str | None, Outcome]]) -> None:
+            summary.records_seen += records
+            spool.add_all(o for _, o in outcomes if isinstance(o, Spooled))
+            spool.add_skips((seq, o) for seq, (_, o) in enumerate(outcomes)
+                            if isinstance(o, Skipped))
             if bar is not None:
-                bar.advance(task, row["captures"])
-        spool.close()
-        summary.urls, summary.recaptures = folded.urls, folded.recaptures
-        writer.finish()
+                bar.advance(task, records)
+
+        spool.add_skips((0, skip) for skip in unlisted)
+        fp = fingerprint(limits)
+        summary.extractor_versions = _extractor_versions(results, fp)
+        store_sha256 = _manifest_sha256(whole)
+        keys = {u.id: unit_key(fp, u.id, file_facts(opened.root, u.file, whole[u.file]),
+                               store_sha256 if u.revisits else None) for u in units}
+        present = {u.id for u in units if results.has_unit(keys[u.id])}
+        cached = [u for u in units if u.id in present]
+        todo = [u for u in units if u.id not in present]
+        missed: list[WorkUnit] = []
+
+        def take_cached() -> None:
+            """The finished units' rows (while the engine runs the others), and the writers'
+            warm-up; a unit whose records are gone from the cache runs after all."""
+            for unit in cached:
+                entry = results.unit(keys[unit.id])
+                if entry is None:
+                    missed.append(unit)
+                else:
+                    summary.units_cached += 1
+                    done(entry.records, entry.outcomes)
+            warm_up_writers()
+
+        def tasks(units: list[WorkUnit]) -> Iterator[tuple[WorkUnit, Mapping[str, Outcome]]]:
+            for unit in units:
+                yield unit, results.known(fp, unit.file, unit.start, unit.stop)
+
+        job = Job(str(opened.root.resolve()), fp, limits)
+        try:
+            for batch, idle in ((todo, take_cached), (missed, None)):
+                if not batch:
+                    if idle is not None:
+                        idle()
+                    continue
+                for unit, result in runner.run(job, tasks(batch), len(batch), idle):
+                    results.put(keys[unit.id], fp, result.records, result.outcomes)
+                    summary.records_extracted += result.extracted
+                    done(result.records, result.outcomes)
+        except (StoreError, EngineError) as exc:
+            raise BuildError(str(exc)) from None
+        _write(output, summary, spool, shard_rows, bar, card_features(results))
+        if lasting:
+            results.prune(fp)
+            results.close()
+        else:
+            results.remove()
+            shutil.rmtree(output.staging / RESUME, ignore_errors=True)
         output.commit()
     summary.out = out
     return summary
+
+
+def _extractor_versions(results: ResultCache, fp: str) -> dict[str, str]:
+    """`extract.extractor_versions()`, kept in the cache under the fingerprint (which covers
+    those versions): a build whose extraction runs in worker processes need not import the
+    extractors here just to name their versions."""
+    def versions() -> dict[str, str]:
+        from warcpack.extract import extractor_versions
+
+        return dict(extractor_versions())
+
+    return results.memo(f"extractor-versions {fp}", versions)
+
+
+def card_features(results: ResultCache) -> dict[str, list[dict[str, object]]]:
+    """The card's features of each config, kept in the cache under what they derive from
+    (deriving them imports `datasets`, which takes seconds)."""
+    return results.memo(f"features-yaml {features.features_key()}", lambda: {
+        name: features.features_yaml(name) for name in features.CONFIGS})
+
+
+def _write(output: Output, summary: BuildSummary, spool: RowSpool, shard_rows: int,
+           bar: Progress | None, features_yaml: dict[str, list[dict[str, object]]]) -> None:
+    """The second pass: rows by URL and capture, folded into revisions, into every output."""
+    writer = CorpusWriter(output.staging, summary, shard_rows, features_yaml)
+    for skip in spool.skips():
+        writer.add_skip(skip)
+    if bar is not None:
+        task = bar.add_task("writing", total=spool.count)
+    folded = RevisionStats()
+    for row in assign(spool.rows(), folded):
+        # A page captured once is written as the worker made it: its line is reused as is.
+        line = row.line if row["captures"] == 1 and row["revision"] == 1 else None
+        writer.add_row(prepare(row, line))
+        if bar is not None:
+            bar.advance(task, row["captures"])
+    spool.close()
+    summary.urls, summary.recaptures = folded.urls, folded.recaptures
+    writer.finish()

@@ -72,11 +72,18 @@ def entry(version: str, manifest: dict[str, Any], changes: CorpusDiff | None) ->
 
 
 def prepend(path: Path, text: str) -> None:
-    """Put an entry above the others (below the header), atomically."""
+    """Put an entry above the others (below the header), atomically. An entry of the same
+    version already at the top (a release interrupted before its manifest was written, then
+    run again) is replaced, never repeated."""
     old = path.read_text("utf-8") if path.exists() else HEADER
     head, sep, rest = old.partition("\n## ")
     if not sep:
         updated = old.rstrip("\n") + "\n\n" + text
     else:
-        updated = head.rstrip("\n") + "\n\n" + text + "\n## " + rest
+        title = text.partition("\n")[0]
+        if "## " + rest.partition("\n")[0] == title:
+            _, more, rest = rest.partition("\n## ")
+            if not more:
+                rest = ""
+        updated = head.rstrip("\n") + "\n\n" + text + ("\n## " + rest if rest else "")
     write_atomic(path, updated.encode("utf-8"))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from warcpack.limits import Limits
 
 app = typer.Typer(
     help="Archive web pages losslessly as WARC and package them as a research corpus.",
@@ -15,6 +19,30 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 
 StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
+
+# The main per-record limits (see warcpack.limits; None: the default). A hit is a counted skip.
+MaxRecordBytesOpt = typer.Option(
+    None, help="Largest decoded payload of a record, in bytes (default 100,000,000).")
+MaxHtmlCharsOpt = typer.Option(
+    None, help="Most characters of a page handed to a parser (default 20,000,000).")
+MaxDepthOpt = typer.Option(None, help="Deepest element nesting of a page (default 500).")
+MaxElementsOpt = typer.Option(None, help="Most elements in a page (default 100,000).")
+ExtractionSecondsOpt = typer.Option(
+    None, help="Wall-clock seconds to extract one record (default 300; 0: no limit). A build "
+    "where it fires is marked not reproducible.")
+
+
+def _limits(**given: int | float | None) -> Limits:
+    """The default limits with the ones given on the command line; exit 2 on a bad value."""
+    from dataclasses import replace
+
+    from warcpack.limits import DEFAULT_LIMITS
+
+    try:
+        return replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    raise AssertionError("unreachable")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -119,25 +147,61 @@ def verify(store: Path = StoreOpt) -> None:
 def build(
     store: Path = StoreOpt,
     out: Path = typer.Option(Path("corpus"), "--out", "-o", help="Output folder of the corpus."),
-    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    workers: int = typer.Option(
+        0, help="Worker processes (local engine), or tasks at once (ray); 0: one per core."
+    ),
     text_policy: str = typer.Option(
         "all", help="Which rows carry text in the 'text' config: all | redistributable."
     ),
+    records: Path = typer.Option(
+        None, "--records", help="Build only the records a CSV or parquet table names by "
+        "(warc_file, offset, length), e.g. a Common Crawl columnar index query result."
+    ),
+    engine: str = typer.Option("local", help="Where work units run: local | ray."),
+    address: str = typer.Option(
+        None, help="Ray cluster to run on (ray engine; default: $RAY_ADDRESS, else a new local "
+        "Ray instance)."
+    ),
+    cache: Path = typer.Option(
+        None, help="Folder of the result cache (default: STORE/.cache): a rebuild extracts only "
+        "records it has not seen."
+    ),
+    use_cache: bool = typer.Option(
+        True, "--use-cache/--no-cache", help="Reuse earlier results (--no-cache: extract "
+        "everything again; an interrupted build still resumes)."
+    ),
+    max_record_bytes: int = MaxRecordBytesOpt,
+    max_html_chars: int = MaxHtmlCharsOpt,
+    max_depth: int = MaxDepthOpt,
+    max_elements: int = MaxElementsOpt,
+    extraction_seconds: float = ExtractionSecondsOpt,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Normalise every page of the store into a validated JSONL corpus and a HF dataset.
 
     Writes OUT atomically (an empty folder or a previous build); exit 1 if a record gave a row
     the schema refuses (it is listed with its WARC file and offset; every other row is written).
+    A build killed at any point resumes when run again.
     """
+    if text_policy not in ("all", "redistributable"):
+        _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    if workers < 0:
+        _fail("--workers must be 0 (one per core) or more", 2)
+    limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
+                     max_depth=max_depth, max_elements=max_elements,
+                     extraction_seconds=extraction_seconds)
+    if engine == "local":  # its worker processes get ready while the rest is imported
+        from warcpack.engines.forkserver import prestart
+
+        prestart(workers or None)
     from warcpack.build import BuildError
     from warcpack.build import build as do_build
 
-    if text_policy not in ("all", "redistributable"):
-        _fail("--text-policy must be 'all' or 'redistributable'", 2)
     try:
         summary = do_build(
-            store, out, workers=workers or None, text_policy=text_policy, progress=progress
+            store, out, workers=workers or None, text_policy=text_policy, progress=progress,
+            records=records, engine=engine, address=address, cache=cache, use_cache=use_cache,
+            limits=limits,
         )
     except BuildError as exc:
         _fail(str(exc))
@@ -145,7 +209,6 @@ def build(
     if not summary.ok:
         _fail(f"{summary.error_count} records gave no valid row (listed above and in "
               f"{out / 'build-summary.json'}); the corpus holds every other row")
-
 
 
 # --- release -----------------------------------------------------------------------------------
@@ -161,6 +224,11 @@ def release(
     text_policy: str = typer.Option(
         "all", help="Which rows carry text in the 'text' config: all | redistributable."
     ),
+    max_record_bytes: int = MaxRecordBytesOpt,
+    max_html_chars: int = MaxHtmlCharsOpt,
+    max_depth: int = MaxDepthOpt,
+    max_elements: int = MaxElementsOpt,
+    extraction_seconds: float = ExtractionSecondsOpt,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Build the store as release VERSION: OUT/VERSION with its release.json, and a CHANGELOG entry.
@@ -172,9 +240,13 @@ def release(
 
     if text_policy not in ("all", "redistributable"):
         _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
+                     max_depth=max_depth, max_elements=max_elements,
+                     extraction_seconds=extraction_seconds)
     try:
         report = do_release(version, store, out, workers=workers or None,
-                            text_policy=text_policy, progress=progress)
+                            text_policy=text_policy, progress=progress,
+                            limits=limits)
     except ReleaseError as exc:
         _fail(str(exc))
     report.print(err)

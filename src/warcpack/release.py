@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from importlib.resources import files as package_files
@@ -32,6 +32,7 @@ from rich.markup import escape
 from warcpack import __version__, changelog
 from warcpack.build import BuildError, BuildSummary, build
 from warcpack.diff import RELEASE_MANIFEST, CorpusDiff, diff
+from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
 from warcpack.store.atomic import write_atomic
@@ -152,9 +153,12 @@ def output_files(folder: Path) -> list[dict[str, Any]]:
 
 
 def _manifest(version: str, previous: str | None, store_files: list[dict[str, Any]],
-              summary: BuildSummary, shard_rows: int, folder: Path) -> dict[str, Any]:
+              summary: BuildSummary, shard_rows: int, folder: Path,
+              limits: Limits) -> dict[str, Any]:
     stats = summary.stats.to_json()
     return {
+        "limits": asdict(limits),
+        **({} if summary.reproducible else {"reproducible": False}),
         "format": MANIFEST_FORMAT,
         "release": version,
         "previous_release": previous,
@@ -203,11 +207,13 @@ def release(
     text_policy: str = "all",
     shard_rows: int = SHARD_ROWS,
     progress: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ReleaseReport:
     """Build the store into OUT/VERSION, write its release.json and a CHANGELOG entry.
 
     VERSION must be a semantic version greater than every release already in OUT. The build
-    reads the store's WARC files as they are when the release starts.
+    reads the store's WARC files as they are when the release starts. `limits` (see
+    `warcpack.limits`) are written into release.json, and a rebuild uses them.
     """
     wanted = parse_version(version)
     out = Path(out)
@@ -227,7 +233,7 @@ def release(
     folder = out / version
     try:
         summary = build(opened, folder, workers=workers, text_policy=text_policy,
-                        progress=progress, shard_rows=shard_rows, files=names)
+                        progress=progress, shard_rows=shard_rows, files=names, limits=limits)
     except BuildError as exc:
         raise ReleaseError(str(exc)) from None
     if not summary.ok:
@@ -235,12 +241,14 @@ def release(
                            f"in {folder / 'build-summary.json'}); no release is made of them")
     previous = existing[-1][1] if existing else None
     manifest = _manifest(version, previous.name if previous else None, store_files, summary,
-                         shard_rows, folder)
+                         shard_rows, folder, limits)
     changes = diff(previous, folder) if previous else None
     if changes is not None:
         changes.new = version
-    write_atomic(folder / RELEASE_MANIFEST, dumps(manifest))
+    # release.json last: it is what makes the release exist, so a release killed before it is
+    # simply run again (the build resumes, the CHANGELOG entry is replaced, not repeated).
     changelog.prepend(out / changelog.NAME, changelog.entry(version, manifest, changes))
+    write_atomic(folder / RELEASE_MANIFEST, dumps(manifest))
     return ReleaseReport(version, folder, manifest, summary, changes)
 
 
@@ -359,9 +367,13 @@ def rebuild(
                 f"not the release's {want['sha256']} ({want['size']} bytes)")
     config = manifest["config"]
     try:
+        limits = Limits(**manifest.get("limits", {}))  # releases before limits: the defaults
+    except (TypeError, ValueError) as exc:
+        raise RebuildError(f"{manifest_path}: unusable limits ({exc})") from None
+    try:
         build(opened, Path(out), workers=workers, text_policy=config["text_policy"],
               shard_rows=config["shard_rows"], progress=progress,
-              files=[f["name"] for f in listed])
+              files=[f["name"] for f in listed], limits=limits)
     except BuildError as exc:
         raise RebuildError(str(exc)) from None
     wanted = {o["path"]: o["sha256"] for o in manifest["outputs"]}

@@ -17,12 +17,15 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-import surt
-from cdxj_indexer.main import CDXJIndexer, SortingWriter
+from typing import IO, TYPE_CHECKING
 
 from warcpack.store.scan import Slot, scan
+
+if TYPE_CHECKING:
+    from cdxj_indexer.main import SortingWriter
+
+# cdxj_indexer and surt are imported where they are used: they take about 1.5 s to import
+# (pkg_resources, pyamf, tldextract), which a build that only reads the index need not pay.
 
 INDEX_NAME = "index.cdxj"
 
@@ -70,6 +73,8 @@ class IndexEntry:
 
 def url_key(url: str) -> str:
     """The SURT key the index sorts by (same function as cdxj-indexer)."""
+    import surt
+
     try:
         return surt.surt(url)
     except Exception:  # cdxj-indexer falls back to the URL itself
@@ -104,6 +109,8 @@ def _scan_lines(path: Path, name: str) -> list[str]:
     come from the scanner, so the records of a file gzipped as one stream get the offset and
     length of their member.
     """
+    from cdxj_indexer.main import CDXJIndexer
+
     indexer = CDXJIndexer(None, [], filename=name)
     # cdxj-indexer's default record types are a class-level list that other packages extend on
     # import (the wacz package appends "warcinfo"); pin the library's own defaults per instance.
@@ -145,6 +152,8 @@ def _index_file(path: Path, name: str, out: SortingWriter) -> None:
 
 def write_index(files: Iterable[tuple[Path, str]], out: IO[str]) -> None:
     """Write the sorted CDXJ lines of `files` ((path, name in index)) to `out`."""
+    from cdxj_indexer.main import SortingWriter
+
     writer = SortingWriter(out)
     for path, name in files:
         _index_file(path, name, writer)

@@ -24,6 +24,7 @@ from warcpack.store.txn import (
 )
 
 if TYPE_CHECKING:
+    from warcpack.limits import Limits
     from warcpack.record import SkippedRecord, SourceRecord
 
 
@@ -223,9 +224,14 @@ class Store:
         *,
         start: int = 0,
         stop: int | None = None,
-        max_body: int = 100_000_000,
+        max_body: int | None = None,
+        limits: Limits | None = None,
     ) -> Iterator[SourceRecord | SkippedRecord]:
-        """Stream response/resource/revisit records as SourceRecord (see warcpack.store.reader)."""
+        """Stream response/resource/revisit records as SourceRecord (see warcpack.store.reader).
+        `limits` (default `DEFAULT_LIMITS`) bound each record; `max_body` overrides its
+        `max_record_bytes`."""
+        from warcpack.limits import DEFAULT_LIMITS
         from warcpack.store.reader import iter_records
 
-        return iter_records(self, files, start=start, stop=stop, max_body=max_body)
+        return iter_records(self, files, start=start, stop=stop, max_body=max_body,
+                            limits=limits or DEFAULT_LIMITS)

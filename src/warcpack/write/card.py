@@ -6,6 +6,8 @@ The YAML declares the two configs and their exact features (from `features`), so
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -24,8 +26,14 @@ POLICY_TEXT = {
 }
 
 
-def front_matter() -> dict[str, Any]:
-    """The card's YAML: the configs and their features (row counts are in the body)."""
+def front_matter(features_yaml: Mapping[str, list[dict[str, Any]]] | None = None
+                 ) -> dict[str, Any]:
+    """The card's YAML: the configs and their features (row counts are in the body).
+
+    `features_yaml`: each config's `features.features_yaml`, if already known (deriving them
+    imports `datasets`, which takes seconds: a build keeps them in its cache)."""
+    if features_yaml is None:
+        features_yaml = {name: features.features_yaml(name) for name in features.CONFIGS}
     return {
         "pretty_name": "warcpack corpus",
         "license": "other",
@@ -38,7 +46,7 @@ def front_matter() -> dict[str, Any]:
             for name in features.CONFIGS
         ],
         "dataset_info": [
-            {"config_name": name, "features": features.features_yaml(name)}
+            {"config_name": name, "features": features_yaml[name]}
             for name in features.CONFIGS
         ],
     }
@@ -105,9 +113,17 @@ def _rebuild(summary: BuildSummary) -> list[str]:
         "To rebuild this corpus byte for byte, take the same WARC store and the same versions:",
         "",
         "```sh",
-        f"warcpack build --store STORE --out OUT --text-policy {summary.text_policy}",
+        f"warcpack build --store STORE --out OUT --text-policy {summary.text_policy}"
+        + (" --records LIST" if summary.records_list else ""),
         "```",
         "",
+        *([f"This build read only the {summary.records_list['records']} records of a record "
+           "list (sha256 of the selection, as `file offset` lines in order: "
+           f"`{summary.records_list['sha256']}`); LIST must name the same records.", ""]
+          if summary.records_list else []),
+        *([f"This build ran with other limits than the defaults (see `warcpack.limits`): "
+           f"`{json.dumps(summary.limits, sort_keys=True)}`; give the same ones.", ""]
+          if summary.limits else []),
         f"- Store: {summary.store['warc_files']} WARC files; sha256 of its `SHA256SUMS`: "
         f"`{summary.store['manifest_sha256']}`",
         f"- warcpack {summary.tool_version}, row schema {summary.schema_version}",
@@ -129,9 +145,10 @@ def _empty_note(summary: BuildSummary) -> list[str]:
             "but its parquet files still carry the full schema.", ""]
 
 
-def render(summary: BuildSummary) -> str:
+def render(summary: BuildSummary,
+           features_yaml: Mapping[str, list[dict[str, Any]]] | None = None) -> str:
     """The whole README.md of a build."""
-    yaml_text = yaml.safe_dump(front_matter(), sort_keys=False, allow_unicode=True,
+    yaml_text = yaml.safe_dump(front_matter(features_yaml), sort_keys=False, allow_unicode=True,
                                width=100)
     body = [
         "# warcpack corpus",

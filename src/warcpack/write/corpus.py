@@ -7,6 +7,7 @@ writer here only appends bytes and values to the shards, so it stays a cheap sin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,14 @@ class Prepared:
     values: dict[str, Any]  # column values typed for parquet (instants as aware datetimes)
 
 
-def prepare(row: dict[str, Any]) -> Prepared:
-    """Both forms of a row; ValueError if it cannot be written exactly (the row is then refused)."""
-    try:
-        line = dumps(row)
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"text is not valid Unicode: {exc}") from None
+def prepare(row: dict[str, Any], line: bytes | None = None) -> Prepared:
+    """Both forms of a row; ValueError if it cannot be written exactly (the row is then refused).
+    `line`: the row's JSONL line when it is already known (made by `prepare` from equal values)."""
+    if line is None:
+        try:
+            line = dumps(row)
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"text is not valid Unicode: {exc}") from None
     return Prepared(line, features.arrow_row(row))
 
 
@@ -61,7 +64,8 @@ def _write_text(path: Path, text: str) -> None:
 class CorpusWriter:
     """Writes every output of a build into a staging folder (see `outdir.Output`)."""
 
-    def __init__(self, staging: Path, summary: BuildSummary, shard_rows: int = SHARD_ROWS):
+    def __init__(self, staging: Path, summary: BuildSummary, shard_rows: int = SHARD_ROWS,
+                 features_yaml: Mapping[str, list[dict[str, Any]]] | None = None):
         if summary.text_policy not in TEXT_POLICIES:
             raise ValueError(f"unknown text policy {summary.text_policy!r}")
         if shard_rows < 1:
@@ -73,6 +77,7 @@ class CorpusWriter:
         self._text = ParquetWriter(text_dir, features.arrow_schema("text"), shard_rows)
         self._meta = ParquetWriter(meta_dir, features.arrow_schema("metadata"), shard_rows)
         self._spool = SkipSpool(staging / SPOOL)
+        self._features_yaml = features_yaml
 
     def add_row(self, row: Prepared) -> None:
         in_text = in_text_config(row.values, self.summary.text_policy)
@@ -100,7 +105,7 @@ class CorpusWriter:
         summary.outputs = sorted(self._describe(data), key=lambda o: o["path"])
         _write_text(self.root / "croissant.json",
                     json.dumps(croissant.document(summary), ensure_ascii=False, indent=2) + "\n")
-        _write_text(self.root / "README.md", card.render(summary))
+        _write_text(self.root / "README.md", card.render(summary, self._features_yaml))
         extra = self._describe([self.root / "README.md", self.root / "croissant.json"])
         summary.outputs = sorted(summary.outputs + extra, key=lambda o: o["path"])
         with (self.root / "build-summary.json").open("w", encoding="utf-8", newline="\n") as fh:

@@ -114,6 +114,16 @@ def features_yaml(config: str) -> list[dict[str, Any]]:
     return hf_features(config)._to_yaml_list()
 
 
+def features_key() -> str:
+    """What `features_yaml` depends on: the arrow schemas and the `datasets` version (read
+    without importing it), so a build can keep the lists and skip the import next time."""
+    import hashlib
+    from importlib.metadata import version
+
+    text = "\n".join([version("datasets"), *(arrow_schema(c).to_string() for c in CONFIGS)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # --- values -------------------------------------------------------------------------------------
 
 _INSTANT = re.compile(

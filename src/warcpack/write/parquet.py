@@ -61,3 +61,9 @@ class ParquetWriter(ShardedWriter):
         fsync_file(self._fh)
         self._fh.close()
         self._writer = self._fh = None
+
+
+def warm_up() -> None:
+    """Make pyarrow import what its first conversion of Python values imports (pandas, when
+    installed: about a second), at a moment when the build is waiting anyway."""
+    pa.array([], pa.int64())

@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from warcpack.limits import TIMEOUT_REASON
+
 ERROR_REASON = "invalid-row"  # a row the schema refused: a defect, so the build is not ok
 # Skips worth a line of their own when the build is printed (with their file and offset).
 NOTABLE = {"invalid-row": "red", "extract-error": "yellow", "damaged": "yellow"}
@@ -96,7 +98,16 @@ class BuildSummary:
     notable: list[Skipped] = field(default_factory=list)  # the first few, for printing
     error_count: int = 0  # invalid rows
     outputs: list[dict[str, Any]] = field(default_factory=list)  # path, bytes, sha256
+    # A build restricted by a record list: {"records": n, "sha256": canonical selection hash}.
+    records_list: dict[str, Any] | None = None
+    # The limits of a build run with other limits than the defaults (None: the defaults, which
+    # the tool version names), so such a build says how it differs.
+    limits: dict[str, Any] | None = None
     out: Path | None = None  # where it was written (not in the JSON: no absolute paths)
+    # How the work was done (printed, never in the JSON: the output must not depend on it).
+    units: int = 0
+    units_cached: int = 0  # finished in an earlier or interrupted build: not read again
+    records_extracted: int = 0  # extracted in this build (the others came from the cache)
 
     @property
     def rows_written(self) -> int:
@@ -114,6 +125,12 @@ class BuildSummary:
     def ok(self) -> bool:
         return self.error_count == 0
 
+    @property
+    def reproducible(self) -> bool:
+        """False when a record hit the wall-clock limit: whether it does depends on the
+        machine and its load, so another run may give another output."""
+        return not self.skipped_by_reason.get(TIMEOUT_REASON)
+
     def add_skip(self, skip: Skipped) -> None:
         self.skipped_by_reason[skip.reason] += 1
         self.error_count += skip.reason == ERROR_REASON
@@ -129,7 +146,10 @@ class BuildSummary:
             "extractor_versions": dict(sorted(self.extractor_versions.items())),
             "writer_versions": dict(sorted(self.writer_versions.items())),
             "text_policy": self.text_policy,
+            **({"limits": self.limits} if self.limits is not None else {}),
             "store": self.store,
+            **({"records_list": self.records_list} if self.records_list is not None else {}),
+            **({} if self.reproducible else {"reproducible": False}),
             "records_seen": self.records_seen,
             "rows_written": self.rows_written,
             "text_rows": self.text_rows,
@@ -157,6 +177,9 @@ class BuildSummary:
         table.add_column(style="bold")
         table.add_column()
         table.add_row("records seen", str(self.records_seen))
+        if self.units:
+            table.add_row("work units", f"{self.units} ({self.units_cached} done before, "
+                          f"{self.records_extracted} records extracted now)")
         table.add_row("rows written", f"{self.rows_written} (metadata config)")
         table.add_row("text rows", f"{self.text_rows} (text config, policy {self.text_policy})")
         table.add_row("pages (URLs)", str(self.urls))
@@ -175,6 +198,10 @@ class BuildSummary:
         if self.out is not None:
             table.add_row("output", escape(str(self.out)))
         console.print(table)
+        if not self.reproducible:
+            console.print("[yellow]note:[/] a record ran past the extraction time limit "
+                          "(skipped: timeout); another run may give another output, so the "
+                          "summary says \"reproducible\": false")
         if self.rows_written and not self.text_rows:
             console.print("[yellow]note:[/] the text config has no rows under this text policy; "
                           "`datasets` cannot load an empty config (the metadata config loads)")

@@ -1,0 +1,43 @@
+"""What every engine offers the build, and the errors it may raise (kept free of heavy imports:
+the command line reads it before anything else)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from warcpack.cache import Outcome
+    from warcpack.engines.unit import Job, UnitResult
+    from warcpack.plan import WorkUnit
+
+
+class EngineError(Exception):
+    """An engine cannot run (not installed, cluster unreachable) or lost a worker."""
+
+
+class Engine(Protocol):
+    """Runs work units somewhere; the build never knows where."""
+
+    name: str
+
+    def slots(self, units: int) -> int:
+        """How many units run at once for a plan of `units` units."""
+        ...
+
+    def run(self, job: Job, tasks: Iterable[tuple[WorkUnit, Mapping[str, Outcome]]],
+            units: int, idle: Callable[[], None] | None = None
+            ) -> Iterator[tuple[WorkUnit, UnitResult]]:
+        """Run each (unit, known outcomes) task; yield (unit, result) as each finishes. Tasks are
+        pulled lazily, a few more than `slots` at a time, so the driver's memory stays flat.
+        `idle` is called once the first tasks are under way (or before they run, when they run
+        in this process): the driver's own work that need not wait for results."""
+        ...
+
+
+def unit_place(unit: WorkUnit) -> str:
+    """Where a unit's records are, for messages."""
+    if unit.offsets is not None:
+        return f"{len(unit.offsets)} listed records of {unit.file} from offset {unit.start}"
+    end = "the end" if unit.stop is None else f"offset {unit.stop}"
+    return f"{unit.file} from offset {unit.start} to {end}"

@@ -1,0 +1,117 @@
+"""Engines run the same plan with the same unit function: the Ray engine's corpus is byte-identical
+to the local engine's; units are named by their file and range, never by who runs them; a worker
+whose extractor differs from the driver's refuses to work."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from store_helpers import benchmark_pages, write_warc
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from warcpack.build import BuildError, build
+from warcpack.cache import fingerprint
+from warcpack.engines import EngineError, make_engine
+from warcpack.engines.unit import Job, VersionMismatch, run_job_unit
+from warcpack.plan import plan
+from warcpack.store import Store
+from warcpack.store.ingest import ingest
+
+OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch, tmp_path):
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """Two files: benchmark pages, a 404, a revisit of a page in the other file."""
+    base = tmp_path_factory.mktemp("crawl")
+    pages = benchmark_pages(6)
+    names = sorted(pages)
+    write_warc(base / "a.warc.gz", [
+        {"url": f"https://news.example.org/{n}", "date": f"2024-05-0{i + 1}T08:00:00Z",
+         "body": pages[n]} for i, n in enumerate(names[:4])])
+    with (base / "a.warc.gz").open("rb") as fh:
+        first = next(iter(ArchiveIterator(fh))).rec_headers
+    with (base / "b.warc.gz").open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_revisit_record(
+            first.get_header("WARC-Target-URI"), first.get_header("WARC-Payload-Digest"),
+            first.get_header("WARC-Target-URI"), first.get_header("WARC-Date"),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                          protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": "2024-06-02T08:00:00Z",
+                               "WARC-Refers-To": first.get_header("WARC-Record-ID")}))
+        for name in names[4:]:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://blog.example.net/{name}", "response", payload=io.BytesIO(pages[name]),
+                http_headers=http, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
+        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            "https://blog.example.net/gone", "response", payload=io.BytesIO(b"<p>gone</p>"),
+            http_headers=gone, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
+    ingest([base / "a.warc.gz", base / "b.warc.gz"], base / "store")
+    return base / "store"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_units_are_named_by_file_and_range_not_by_order_or_worker(store):
+    opened = Store.open(store)
+    units = plan(opened, 2)
+    assert len(units) == 4 and len({u.id for u in units}) == 4
+    assert [u.revisits for u in units] == [False, False, True, False]
+    again = plan(opened, 2, files=list(reversed(opened.warc_files())))
+    assert [u.id for u in again] == [u.id for u in units]
+    assert units[0].start == 0 and units[-1].stop is None  # every byte of every file is covered
+
+
+def test_ray_engine_output_is_byte_identical_to_the_local_engine(store, tmp_path):
+    ray = pytest.importorskip("ray")
+    local = build(store, tmp_path / "local", workers=2, unit_records=2, progress=False,
+                  cache=tmp_path / "local-cache")
+    assert local.records_extracted == 8 and local.rows_written == 6 and local.recaptures == 1
+    assert local.skipped_by_reason == {"http-status": 1}
+    os.environ.pop("RAY_ADDRESS", None)
+    try:
+        remote = build(store, tmp_path / "ray", engine="ray", workers=2, unit_records=2,
+                       progress=False, cache=tmp_path / "ray-cache")
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert remote.records_extracted == 8 and remote.units == 4
+    assert tree(tmp_path / "ray") == tree(tmp_path / "local")
+
+
+def test_a_worker_with_another_extractor_refuses(store, tmp_path):
+    unit = plan(Store.open(store), 2)[0]
+    job = Job(str(store.resolve()), "0" * 64)
+    with pytest.raises(VersionMismatch, match="install the same versions everywhere"):
+        run_job_unit(job, unit, {})
+    engine = make_engine("local", 2)
+    with pytest.raises(EngineError, match="differ from the driver's"):
+        list(engine.run(job, [(u, {}) for u in plan(Store.open(store), 2)], 4))
+    assert run_job_unit(Job(str(store.resolve()), fingerprint()), unit, {}).records == 2
+
+
+def test_engine_choice_errors_are_clear(store, tmp_path):
+    with pytest.raises(BuildError, match="unknown engine 'spark'"):
+        build(store, tmp_path / "out", engine="spark", progress=False)
+    with pytest.raises(BuildError, match="--address is for the ray engine"):
+        build(store, tmp_path / "out", address="10.0.0.1:6379", progress=False)
