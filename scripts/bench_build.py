@@ -16,6 +16,7 @@ largest sum of the resident sets of all its processes, sampled every 0.2 s:
 - `warcpack build --workers 1` and `--workers 2`: reading and checking every record, extraction
   (text, metadata, structured data, dates, licence), validation against the schema, provenance,
   revisions, JSONL + parquet for both configs, card, croissant, summary. Each has a fresh cache.
+  Then the same with `--text-mode fast` (one trafilatura pass for the main text instead of two).
 - datatrove (installed from the `bench` extra): WarcReader -> Trafilatura -> JsonlWriter with 1
   and 2 tasks, with the extraction settings above (no precision mode, no deduplication, metadata
   on, a 60 s timeout instead of 1 s); it extracts in a helper process next to each task.
@@ -223,9 +224,10 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     return Run(seconds, peak, out, max(0.0, others), sum(ticks.values()) / TICKS)
 
 
-def warcpack_build(store: Path, out: Path, cache: Path, workers: int) -> Run:
+def warcpack_build(store: Path, out: Path, cache: Path, workers: int,
+                   text_mode: str = "accurate") -> Run:
     return run([WARCPACK, "build", "--store", str(store), "--out", str(out), "--workers",
-                str(workers), "--no-progress", "--cache", str(cache)])
+                str(workers), "--no-progress", "--cache", str(cache), "--text-mode", text_mode])
 
 
 def rows_written(out: Path) -> int:
@@ -315,6 +317,12 @@ def spread(values: list[float], fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(med)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
+def warcpack_name(workers: int, mode: str) -> str:
+    """The table's name of a warcpack run: the default text mode, or `--text-mode fast`."""
+    flag = " --text-mode fast" if mode == "fast" else ""
+    return f"warcpack build{flag}, {workers} worker{'s' if workers > 1 else ''}"
+
+
 def one_round(figs: Figures, work: Path, base_store: Path, warcs: Path, added: list[Path],
               datatrove: bool, n: int) -> None:
     """Every system once; the rebuild grows this round's copy of the store."""
@@ -328,13 +336,17 @@ def one_round(figs: Figures, work: Path, base_store: Path, warcs: Path, added: l
     bare = run([PYTHON, "-c", BARE, *files])
     figs.add("bare loop", bare, int(bare.stdout.strip() or 0))
     outs = {}
-    for workers in (1, 2):
-        name = f"warcpack build, {workers} worker{'s' if workers > 1 else ''}"
-        outs[workers] = here / f"corpus-{workers}"
-        result = warcpack_build(store, outs[workers], here / f"cache-{workers}", workers)
-        figs.add(name, result, rows_written(outs[workers]))
-    if tree_bytes(outs[1]) != tree_bytes(outs[2]):
-        raise SystemExit(f"{outs[1]} and {outs[2]} differ: the build is not deterministic")
+    for mode in ("accurate", "fast"):
+        for workers in (1, 2):
+            name = warcpack_name(workers, mode)
+            outs[mode, workers] = here / f"corpus-{mode}-{workers}"
+            result = warcpack_build(store, outs[mode, workers], here / f"cache-{mode}-{workers}",
+                                    workers, mode)
+            figs.add(name, result, rows_written(outs[mode, workers]))
+        if tree_bytes(outs[mode, 1]) != tree_bytes(outs[mode, 2]):
+            raise SystemExit(f"{outs[mode, 1]} and {outs[mode, 2]} differ: the build is not "
+                             "deterministic")
+    outs[2] = outs["accurate", 2]
     if datatrove:
         for tasks in (1, 2):
             out = here / f"datatrove-{tasks}"
@@ -343,7 +355,7 @@ def one_round(figs: Figures, work: Path, base_store: Path, warcs: Path, added: l
             figs.add(f"datatrove, {tasks} task{'s' if tasks > 1 else ''}", result,
                      datatrove_docs(out))
     run([WARCPACK, "ingest", *map(str, added), "--store", str(store)])
-    rebuilt = warcpack_build(store, outs[2], here / "cache-2", 2)
+    rebuilt = warcpack_build(store, outs[2], here / "cache-accurate-2", 2)
     figs.add("rebuild after +1% records, 2 workers", rebuilt, rows_written(outs[2]))
 
 
@@ -372,21 +384,24 @@ def table(figs: Figures, datatrove: bool) -> str:
         lines.append(f"| {name} | {spread(figs.rate(name), '{:.1f}')} | "
                      f"{spread(figs.ratio(name, bare))} | {spread(cpu, '{:.0f}')} | "
                      f"{spread(mib, '{:.0f}')} MiB | {count} | {spread(load, '{:.0f}')}% |")
-    w1, w2 = "warcpack build, 1 worker", "warcpack build, 2 workers"
+    w2 = warcpack_name(2, "accurate")
     rebuild = "rebuild after +1% records, 2 workers"
-    work = [w / b for w, b in zip(figs.cpu[w1], figs.cpu[bare], strict=True)]
-    lines += [
-        "",
-        f"- `warcpack build --workers 2` / bare loop: {spread(figs.ratio(w2, bare))}",
-        f"- CPU time per record, `warcpack build` (1 worker) / bare loop: {spread(work)}: with "
-        f"two idle cores, two workers could reach at most {spread([2 / w for w in work])}× the "
-        "bare loop",
-    ]
-    if datatrove:
+    lines.append("")
+    for mode in ("accurate", "fast"):
+        one, two = warcpack_name(1, mode), warcpack_name(2, mode)
+        label = "`warcpack build" + (" --text-mode fast" if mode == "fast" else "") + "`"
+        work = [w / b for w, b in zip(figs.cpu[one], figs.cpu[bare], strict=True)]
         lines += [
-            f"- warcpack / datatrove at 1 worker: {spread(figs.ratio(w1, 'datatrove, 1 task'))}; "
-            f"at 2 workers: {spread(figs.ratio(w2, 'datatrove, 2 tasks'))}",
+            f"- {label} with 2 workers / bare loop: {spread(figs.ratio(two, bare))}; CPU time "
+            f"per record (1 worker) / bare loop: {spread(work)}, so two idle cores could reach "
+            f"at most {spread([2 / w for w in work])}× the bare loop",
         ]
+        if datatrove:
+            lines += [
+                f"- {label} / datatrove at 1 worker: "
+                f"{spread(figs.ratio(one, 'datatrove, 1 task'))}; at 2 workers: "
+                f"{spread(figs.ratio(two, 'datatrove, 2 tasks'))}",
+            ]
     share = [r / f for r, f in zip(figs.seconds[rebuild], figs.seconds[w2], strict=True)]
     lines += [
         f"- rebuild after adding {figs.added} records ({figs.added / figs.records:.0%}): "
@@ -412,7 +427,7 @@ def large_store(figs: Figures, work: Path, pages: list[tuple[str, bytes]], count
     warcs = write_warcs(folder / "warcs", pages, 0, count, FILES * 4, "large")
     run([WARCPACK, "ingest", *map(str, warcs), "--store", str(folder / "store")])
     result = warcpack_build(folder / "store", folder / "corpus", folder / "cache", 2)
-    small = statistics.median(figs.rss["warcpack build, 2 workers"])
+    small = statistics.median(figs.rss[warcpack_name(2, "accurate")])
     figs.notes.append(
         f"a {count:,}-record store, 2 workers: {count / result.seconds:.1f} docs/s, peak RSS "
         f"{result.peak_rss / 2**20:.0f} MiB ({result.peak_rss / small:.2f}× the "

@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-dates-") as tmp:
         workdir = args.out or Path(tmp) / "work"
-        run = build_pages(pages, workdir, warc_date=capture, workers=workers)
+        run = build_pages(pages, workdir, warc_date=capture, workers=workers,
+                          text_mode=args.text_mode)
 
     samples = resamples(len(pages))
     found = {"warcpack": [(run.rows.get(p.url) or {}).get("date_published_day") for p in pages]}

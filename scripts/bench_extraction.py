@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-extraction-") as tmp:
         workdir = args.out or Path(tmp) / "work"
-        run = build_pages(pages, workdir, warc_date=WARC_DATE, workers=workers)
+        run = build_pages(pages, workdir, warc_date=WARC_DATE, workers=workers,
+                          text_mode=args.text_mode)
 
     samples = resamples(len(pages))
     preds = {"warcpack": [run.rows.get(p.url, {}).get("text") for p in pages]}

@@ -132,7 +132,8 @@ def read_skips(store: Path, corpus: Path) -> dict[str, str]:
 
 
 def build_pages(pages: Sequence[BenchPage], workdir: Path, *, warc_date: str,
-                workers: int, unit_records: int | None = None) -> BuildRun:
+                workers: int, unit_records: int | None = None,
+                text_mode: str = "accurate") -> BuildRun:
     """WARC -> fresh store -> `warcpack.build` (every row in the text config) -> rows by URL.
 
     `workdir` must be empty or absent; it keeps `bench.warc.gz`, `store/` and `corpus/`.
@@ -152,7 +153,7 @@ def build_pages(pages: Sequence[BenchPage], workdir: Path, *, warc_date: str,
     unit_records = unit_records or max(1, math.ceil(len(pages) / (4 * workers)))
     units = math.ceil(len(pages) / unit_records)
     summary = build(workdir / "store", workdir / "corpus", workers=workers, text_policy="all",
-                    progress=False, unit_records=unit_records)
+                    progress=False, unit_records=unit_records, text_mode=text_mode)
     built = time.perf_counter()
     corpus = workdir / "corpus"
     return BuildRun(read_rows(corpus), read_skips(workdir / "store", corpus), summary,
@@ -351,4 +352,6 @@ def parse_args(doc: str, argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the WARC, store and corpus in this new folder")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--text-mode", default="accurate", choices=("accurate", "fast"),
+                        help="warcpack's text mode (default: accurate)")
     return parser.parse_args(argv)

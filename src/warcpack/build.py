@@ -57,6 +57,7 @@ from warcpack.revisions import RevisionStats, assign
 from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
 from warcpack.store.manifest import manifest_lines
+from warcpack.textmode import ACCURATE, TEXT_MODES
 from warcpack.write import features
 from warcpack.write.corpus import (
     SHARD_ROWS,
@@ -190,6 +191,7 @@ def build(
     cache: Path | str | None = None,
     use_cache: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    text_mode: str = ACCURATE,
 ) -> BuildSummary:
     """Build the corpus of `store` into `out` and return what was done.
 
@@ -203,6 +205,8 @@ def build(
     cache (default `<store>/.cache`); `use_cache=False` starts afresh and keeps no results
     beyond this build (an interrupted run still resumes). `limits`: per-record bounds (see
     `warcpack.limits`); other than the defaults, they are named in build-summary.json.
+    `text_mode`: how HTML main text is read, "accurate" (default) or "fast" (about half the
+    extraction's cost; see `warcpack.extract.maintext`); named in the summary when "fast".
     """
     if text_policy not in TEXT_POLICIES:
         raise BuildError(f"unknown text policy {text_policy!r}: use one of {TEXT_POLICIES}")
@@ -210,6 +214,8 @@ def build(
         raise BuildError("shard_rows and unit_records must be at least 1")
     if records is not None and files is not None:
         raise BuildError("give either a record list or a list of files, not both")
+    if text_mode not in TEXT_MODES:
+        raise BuildError(f"unknown text mode {text_mode!r}: use one of {TEXT_MODES}")
     if not isinstance(limits, Limits):
         raise BuildError(f"limits must be a warcpack.limits.Limits, not {type(limits).__name__}")
     try:
@@ -234,6 +240,7 @@ def build(
         store={"warc_files": len(manifest), "manifest_sha256": _manifest_sha256(manifest)},
         records_list=listed,
         limits=None if limits == DEFAULT_LIMITS else asdict(limits),
+        text_mode=None if text_mode == ACCURATE else text_mode,
         units=len(units),
     )
     console = Console(stderr=True)
@@ -260,7 +267,7 @@ def build(
                 bar.advance(task, records)
 
         spool.add_skips((0, skip) for skip in unlisted)
-        fp = fingerprint(limits)
+        fp = fingerprint(limits, text_mode)
         summary.extractor_versions = _extractor_versions(results, fp)
         store_sha256 = _manifest_sha256(whole)
         keys = {u.id: unit_key(fp, u.id, file_facts(opened.root, u.file, whole[u.file]),
@@ -286,7 +293,7 @@ def build(
             for unit in units:
                 yield unit, results.known(fp, unit.file, unit.start, unit.stop)
 
-        job = Job(str(opened.root.resolve()), fp, limits)
+        job = Job(str(opened.root.resolve()), fp, limits, text_mode)
         try:
             for batch, idle in ((todo, take_cached), (missed, None)):
                 if not batch:

@@ -18,10 +18,10 @@ build's driver process only; workers never open it. Two tables:
 
 The *fingerprint* covers everything else extraction depends on: warcpack's version and a hash
 of its source, the versions of every library that shapes the output (and of Python), the site
-config, the limits, the row schema version and which extract function runs. Any change starts
-afresh. Outcomes that depend on the machine (a timeout) or may be transient (an extractor
-error) are never cached. After a successful build, entries of other fingerprints are removed,
-so the cache stays about the size of one compressed corpus.
+config, the limits, the text mode, the row schema version and which extract function runs.
+Any change starts afresh. Outcomes that depend on the machine (a timeout) or may be transient
+(an extractor error) are never cached. After a successful build, entries of other
+fingerprints are removed, so the cache stays about the size of one compressed corpus.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from typing import Any
 
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import SourceRecord
+from warcpack.textmode import ACCURATE
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
 
@@ -55,7 +56,8 @@ Outcome = Spooled | Skipped
 # --- fingerprint -----------------------------------------------------------------------------
 
 
-def fingerprint_parts(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+def fingerprint_parts(limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE
+                      ) -> dict[str, Any]:
     """Everything besides the record itself that the rows depend on, by name."""
     from warcpack import __version__
     from warcpack.release import dependency_versions, site_config_sha256, source_sha256
@@ -68,6 +70,7 @@ def fingerprint_parts(limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
         "dependencies": dependency_versions(),
         "site_config_sha256": site_config_sha256(),
         "limits": asdict(limits),
+        "text_mode": text_mode,
         "schema_version": schema_version(),
         "extract": extract_function(),
     }
@@ -87,17 +90,19 @@ def fingerprint_of(parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def fingerprint(limits: Limits = DEFAULT_LIMITS) -> str:
-    """The extractor fingerprint of this process with these limits (see the module docstring)."""
-    return fingerprint_of(fingerprint_parts(limits))
+def fingerprint(limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE) -> str:
+    """The extractor fingerprint of this process with these settings (see the module
+    docstring)."""
+    return fingerprint_of(fingerprint_parts(limits, text_mode))
 
 
 @cache
-def process_fingerprint(limits: Limits = DEFAULT_LIMITS) -> tuple[str, str]:
+def process_fingerprint(limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE
+                        ) -> tuple[str, str]:
     """(fingerprint, its parts as JSON) of this process, computed once per limits: a worker
     compares it with the driver's before running a unit (a cluster node with other versions
     must not add its rows to the build)."""
-    parts = fingerprint_parts(limits)
+    parts = fingerprint_parts(limits, text_mode)
     return fingerprint_of(parts), json.dumps(parts, sort_keys=True)
 
 

@@ -20,6 +20,9 @@ err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 
 StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
 
+TextModeOpt = typer.Option(
+    "accurate", help="How HTML main text is read: accurate (two trafilatura passes reconciled) "
+    "| fast (one pass: about half the extraction's cost, a little less precise).")
 # The main per-record limits (see warcpack.limits; None: the default). A hit is a counted skip.
 MaxRecordBytesOpt = typer.Option(
     None, help="Largest decoded payload of a record, in bytes (default 100,000,000).")
@@ -170,6 +173,7 @@ def build(
         True, "--use-cache/--no-cache", help="Reuse earlier results (--no-cache: extract "
         "everything again; an interrupted build still resumes)."
     ),
+    text_mode: str = TextModeOpt,
     max_record_bytes: int = MaxRecordBytesOpt,
     max_html_chars: int = MaxHtmlCharsOpt,
     max_depth: int = MaxDepthOpt,
@@ -185,6 +189,8 @@ def build(
     """
     if text_policy not in ("all", "redistributable"):
         _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    if text_mode not in ("accurate", "fast"):
+        _fail("--text-mode must be 'accurate' or 'fast'", 2)
     if workers < 0:
         _fail("--workers must be 0 (one per core) or more", 2)
     limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
@@ -201,7 +207,7 @@ def build(
         summary = do_build(
             store, out, workers=workers or None, text_policy=text_policy, progress=progress,
             records=records, engine=engine, address=address, cache=cache, use_cache=use_cache,
-            limits=limits,
+            limits=limits, text_mode=text_mode,
         )
     except BuildError as exc:
         _fail(str(exc))
@@ -224,6 +230,7 @@ def release(
     text_policy: str = typer.Option(
         "all", help="Which rows carry text in the 'text' config: all | redistributable."
     ),
+    text_mode: str = TextModeOpt,
     max_record_bytes: int = MaxRecordBytesOpt,
     max_html_chars: int = MaxHtmlCharsOpt,
     max_depth: int = MaxDepthOpt,
@@ -240,13 +247,15 @@ def release(
 
     if text_policy not in ("all", "redistributable"):
         _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    if text_mode not in ("accurate", "fast"):
+        _fail("--text-mode must be 'accurate' or 'fast'", 2)
     limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
                      max_depth=max_depth, max_elements=max_elements,
                      extraction_seconds=extraction_seconds)
     try:
         report = do_release(version, store, out, workers=workers or None,
                             text_policy=text_policy, progress=progress,
-                            limits=limits)
+                            limits=limits, text_mode=text_mode)
     except ReleaseError as exc:
         _fail(str(exc))
     report.print(err)

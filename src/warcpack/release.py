@@ -38,6 +38,7 @@ from warcpack.store import Store, StoreError
 from warcpack.store.atomic import write_atomic
 from warcpack.store.manifest import sha256_file
 from warcpack.store.names import check_name
+from warcpack.textmode import ACCURATE
 from warcpack.write.corpus import SHARD_ROWS
 
 MANIFEST_FORMAT = 1
@@ -166,6 +167,7 @@ def _manifest(version: str, previous: str | None, store_files: list[dict[str, An
         "dependencies": dependency_versions(),
         "schema_version": schema_version(),
         "config": {"text_policy": summary.text_policy, "shard_rows": shard_rows,
+                   "text_mode": summary.text_mode or ACCURATE,
                    "site_config_sha256": site_config_sha256()},
         "store": {"files": store_files},
         "rows": {"rows": summary.rows_written, "text_rows": summary.text_rows,
@@ -208,12 +210,13 @@ def release(
     shard_rows: int = SHARD_ROWS,
     progress: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    text_mode: str = ACCURATE,
 ) -> ReleaseReport:
     """Build the store into OUT/VERSION, write its release.json and a CHANGELOG entry.
 
     VERSION must be a semantic version greater than every release already in OUT. The build
     reads the store's WARC files as they are when the release starts. `limits` (see
-    `warcpack.limits`) are written into release.json, and a rebuild uses them.
+    `warcpack.limits`) and `text_mode` are written into release.json, and a rebuild uses them.
     """
     wanted = parse_version(version)
     out = Path(out)
@@ -233,7 +236,8 @@ def release(
     folder = out / version
     try:
         summary = build(opened, folder, workers=workers, text_policy=text_policy,
-                        progress=progress, shard_rows=shard_rows, files=names, limits=limits)
+                        progress=progress, shard_rows=shard_rows, files=names, limits=limits,
+                        text_mode=text_mode)
     except BuildError as exc:
         raise ReleaseError(str(exc)) from None
     if not summary.ok:
@@ -373,7 +377,8 @@ def rebuild(
     try:
         build(opened, Path(out), workers=workers, text_policy=config["text_policy"],
               shard_rows=config["shard_rows"], progress=progress,
-              files=[f["name"] for f in listed], limits=limits)
+              files=[f["name"] for f in listed], limits=limits,
+              text_mode=config.get("text_mode", ACCURATE))  # older releases: the default
     except BuildError as exc:
         raise RebuildError(str(exc)) from None
     wanted = {o["path"]: o["sha256"] for o in manifest["outputs"]}

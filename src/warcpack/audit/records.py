@@ -17,11 +17,12 @@ from pathlib import Path
 
 from warcpack.audit.corpus import instant, refers_key
 from warcpack.audit.findings import Ledger
+from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import SkippedRecord, SourceRecord
-from warcpack.row import RowError, Skip, make_row, warc_date_to_rfc3339
+from warcpack.row import warc_date_to_rfc3339
 from warcpack.store import Store, StoreError
-from warcpack.write.corpus import prepare
-from warcpack.write.summary import ERROR_REASON as INVALID_ROW
+from warcpack.textmode import ACCURATE
+from warcpack.write.summary import Skipped
 
 RECORDS_TABLE = """
 CREATE TABLE records (
@@ -56,15 +57,16 @@ class ReleaseStore(Store):
 
 
 def read_records(store: ReleaseStore, names: list[str], db: sqlite3.Connection,
-                 ledger: Ledger, chosen: Callable[[str], bool]) -> int:
+                 ledger: Ledger, chosen: Callable[[str], bool],
+                 limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE) -> int:
     """Every extractable record of `names` into `records`; re-extract those whose URL is
-    `chosen` into `reext`. Returns the records read."""
+    `chosen` into `reext`, with the build's limits and text mode. Returns the records read."""
     seen = 0
     for name in names:
         records: list[tuple[object, ...]] = []
         again: list[tuple[object, ...]] = []
         try:
-            for item in store.iter_records([name]):
+            for item in store.iter_records([name], limits=limits):
                 seen += 1
                 if isinstance(item, SkippedRecord):
                     records.append(("skip", item.warc_file, item.offset, None, None, None, None,
@@ -72,7 +74,7 @@ def read_records(store: ReleaseStore, names: list[str], db: sqlite3.Connection,
                 else:
                     records.append(_source(item))
                     if chosen(item.url):
-                        again.append(_again(item, *row_of(item)))
+                        again.append(_again(item, *row_of(item, limits, text_mode)))
                 if len(records) >= _BATCH:
                     _flush(db, records, again)
         except (StoreError, OSError, ValueError) as exc:
@@ -105,20 +107,17 @@ def _source(rec: SourceRecord) -> tuple[object, ...]:
             None, None)
 
 
-def row_of(rec: SourceRecord) -> tuple[bytes | None, str | None, str | None]:
+def row_of(rec: SourceRecord, limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE
+           ) -> tuple[bytes | None, str | None, str | None]:
     """(JSONL line, None, None) of the record's row (one capture, revision 1), or (None,
-    reason, detail): what a build gets from the record, refusals included."""
-    from warcpack.extract import extract
+    reason, detail): what a build gets from the record, refusals included (the build's own
+    function, with the build's settings)."""
+    from warcpack.engines.unit import process
 
-    result = extract(rec)  # never raises: a failing page comes back as Skip("extract-error")
-    if isinstance(result, Skip):
-        return None, result.reason, result.detail
-    try:
-        return prepare(make_row(rec, result)).line, None, None
-    except RowError as exc:
-        return None, INVALID_ROW, "; ".join(exc.problems)
-    except Exception as exc:  # e.g. text a JSON line cannot hold
-        return None, INVALID_ROW, f"{type(exc).__name__}: {exc}"
+    outcome = process(rec, limits, text_mode)
+    if isinstance(outcome, Skipped):
+        return None, outcome.reason, outcome.detail
+    return outcome.line, None, None
 
 
 def _again(rec: SourceRecord, line: bytes | None, reason: str | None, detail: str | None

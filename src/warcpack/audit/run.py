@@ -98,7 +98,8 @@ def _run(target: Target, root: Path, db: sqlite3.Connection, ledger: Ledger,
         results["completeness"].skipped.append("skip reasons: build-summary.json cannot be read")
     urls = reextract.chosen_urls(db, sample)
     chosen = (lambda url: True) if urls is None else urls.__contains__
-    records = read_records(ReleaseStore(root, present), present, db, ledger, chosen)
+    records = read_records(ReleaseStore(root, present), present, db, ledger, chosen,
+                           target.limits, target.text_mode)
     corpus.run_script(db, RECORD_INDEXES)
     good = checks.check_provenance(db, ledger, release_files, set(present))
     accounted = checks.check_completeness(db, ledger, have_skips)

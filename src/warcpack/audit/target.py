@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from warcpack.diff import RELEASE_MANIFEST
+from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.release import RebuildError, load_manifest
+from warcpack.textmode import ACCURATE
 from warcpack.write.outdir import MARKER as SUMMARY
 from warcpack.write.summary import Skipped
 
@@ -49,6 +51,22 @@ class Target:
             return str(self.manifest["config"].get("text_policy", "all"))
         assert self.summary is not None
         return str(self.summary.get("text_policy", "all"))
+
+    @property
+    def text_mode(self) -> str:
+        """How the build read main text: re-extraction must read it the same way."""
+        if self.manifest is not None:
+            return str(self.manifest["config"].get("text_mode", ACCURATE))
+        return str((self.summary or {}).get("text_mode") or ACCURATE)
+
+    @property
+    def limits(self) -> Limits:
+        """The build's limits (the defaults unless its release.json or summary names others)."""
+        given = (self.manifest if self.manifest is not None else self.summary or {}).get("limits")
+        try:
+            return Limits(**given) if given else DEFAULT_LIMITS
+        except (TypeError, ValueError):
+            return DEFAULT_LIMITS
 
     @property
     def shard_rows(self) -> int | None:

@@ -70,7 +70,8 @@ class LocalEngine:
                 idle()
             store = Store.open(job.store)
             for unit, known in tasks:
-                yield unit, run_unit(store, unit, job.fingerprint, known, job.limits)
+                yield unit, run_unit(store, unit, job.fingerprint, known, job.limits,
+                                     job.text_mode)
             return
         yield from self._pool(job, tasks, processes, idle)
 

@@ -20,6 +20,7 @@ from warcpack.record import SkippedRecord, SourceRecord
 from warcpack.revisions import row_order
 from warcpack.row import RowError, Skip, make_row
 from warcpack.store import Store
+from warcpack.textmode import ACCURATE
 from warcpack.write.corpus import prepare
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
@@ -28,11 +29,13 @@ from warcpack.write.summary import Skipped
 @dataclass(frozen=True)
 class Job:
     """What every unit of one build shares: where the store is (as the workers see it), the
-    fingerprint of the driver's extractor, which every worker must match, and the limits."""
+    fingerprint of the driver's extractor, which every worker must match, the limits and how
+    main text is read (`warcpack.extract.TEXT_MODES`)."""
 
     store: str
     fingerprint: str
     limits: Limits = DEFAULT_LIMITS
+    text_mode: str = ACCURATE
 
 
 @dataclass
@@ -52,13 +55,14 @@ class VersionMismatch(RuntimeError):
     """A worker's extractor differs from the driver's (other versions on a cluster node)."""
 
 
-def process(rec: SourceRecord, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+def process(rec: SourceRecord, limits: Limits = DEFAULT_LIMITS,
+            text_mode: str = ACCURATE) -> Outcome:
     """One record to its validated row (one capture, revision 1), or to the reason it gives
     none. The row is checked to be writable exactly here, in the worker."""
     from warcpack.extract import extract
 
     where = (rec.ref.warc_file, rec.ref.offset)
-    result = extract(rec, limits=limits)  # never raises: a failing page is Skip("extract-error")
+    result = extract(rec, limits=limits, text_mode=text_mode)  # a failing page: a Skip
     if isinstance(result, Skip):
         return Skipped(*where, result.reason, result.detail)
     try:
@@ -83,7 +87,7 @@ def records_of(store: Store, unit: WorkUnit, limits: Limits = DEFAULT_LIMITS
 
 def run_unit(store: Store, unit: WorkUnit, fingerprint: str,
              known: Mapping[str, Outcome] | None = None,
-             limits: Limits = DEFAULT_LIMITS) -> UnitResult:
+             limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE) -> UnitResult:
     """Read every record of one unit; take known outcomes by record key, extract the rest."""
     known = known or {}
     result = UnitResult(0)
@@ -96,15 +100,16 @@ def run_unit(store: Store, unit: WorkUnit, fingerprint: str,
         key = record_key(fingerprint, rec)
         outcome = known.get(key)
         if outcome is None:
-            outcome = process(rec, limits)
+            outcome = process(rec, limits, text_mode)
             result.extracted += 1
         result.outcomes.append((key, outcome))
     return result
 
 
-def check_fingerprint(expected: str, limits: Limits = DEFAULT_LIMITS) -> None:
+def check_fingerprint(expected: str, limits: Limits = DEFAULT_LIMITS,
+                      text_mode: str = ACCURATE) -> None:
     """Refuse to work for a driver whose extractor differs from this process's."""
-    mine, parts = process_fingerprint(limits)
+    mine, parts = process_fingerprint(limits, text_mode)
     if mine != expected:
         raise VersionMismatch(
             "this worker's warcpack, libraries or settings differ from the driver's, so its "
@@ -120,5 +125,6 @@ def open_store(root: str) -> Store:
 
 def run_job_unit(job: Job, unit: WorkUnit, known: Mapping[str, Outcome] | None) -> UnitResult:
     """What a worker runs: check the extractor, open the store (once), run the unit."""
-    check_fingerprint(job.fingerprint, job.limits)
-    return run_unit(open_store(job.store), unit, job.fingerprint, known, job.limits)
+    check_fingerprint(job.fingerprint, job.limits, job.text_mode)
+    return run_unit(open_store(job.store), unit, job.fingerprint, known, job.limits,
+                    job.text_mode)

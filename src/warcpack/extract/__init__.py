@@ -20,7 +20,6 @@ from dataclasses import replace
 
 from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
-from warcpack.extract.maintext import ACCURATE, FAST, TEXT_MODES
 from warcpack.extract.page import Page, package_version
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
 from warcpack.extract.sniff import html_shape, media_type
@@ -28,6 +27,7 @@ from warcpack.extract.textpage import extract_text
 from warcpack.limits import DEFAULT_LIMITS, TIMEOUT_REASON, ExtractionTimeout, Limits, deadline
 from warcpack.record import SourceRecord
 from warcpack.row import Extracted, Skip
+from warcpack.textmode import ACCURATE, FAST, TEXT_MODES, check_text_mode
 
 __all__ = [
     "ACCURATE", "FAST", "MAX_CHARS", "TEXT_MODES", "TIMEOUT_REASON", "Decoded", "SiteConfig",
@@ -61,8 +61,7 @@ def extract(
     overrides `limits.max_html_chars`. `text_mode` ("accurate", the default, or "fast") says
     how an HTML page's main text is read: see `warcpack.extract.maintext`.
     """
-    if text_mode not in TEXT_MODES:
-        raise ValueError(f"text_mode must be one of {', '.join(TEXT_MODES)}, not {text_mode!r}")
+    check_text_mode(text_mode)
     if max_chars is not None:
         limits = replace(limits, max_html_chars=max_chars)
     try:

@@ -34,7 +34,7 @@ from trafilatura.metadata import extract_author, extract_catstags
 
 from warcpack.extract import dates as d
 from warcpack.extract.license import find_license
-from warcpack.extract.maintext import ACCURATE, FAST, main_text
+from warcpack.extract.maintext import main_text
 from warcpack.extract.page import Page, language_tag, unique
 from warcpack.extract.structured import (
     Structured,
@@ -48,6 +48,7 @@ from warcpack.extract.structured import (
 )
 from warcpack.extract.visible import dateline, headline_keys, read_lines, visible_dates
 from warcpack.row import Extracted, Skip
+from warcpack.textmode import ACCURATE, FAST
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time",

@@ -56,10 +56,8 @@ from trafilatura import bare_extraction
 
 from warcpack.extract.dates import parse_date
 from warcpack.extract.structured import clean
+from warcpack.textmode import ACCURATE, FAST
 
-ACCURATE = "accurate"  # two passes reconciled (rules 1 to 7)
-FAST = "fast"  # one balanced pass (rules 4 to 7)
-TEXT_MODES = (ACCURATE, FAST)
 _TOKEN = re.compile(r"\w+")
 _MIN_REPEAT = 5  # tokens: shorter lines ("Share", "-") repeat legitimately
 _CONFIRM = 0.6  # share of a paragraph's word trigrams the precision pass must also have

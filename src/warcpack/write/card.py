@@ -114,6 +114,7 @@ def _rebuild(summary: BuildSummary) -> list[str]:
         "",
         "```sh",
         f"warcpack build --store STORE --out OUT --text-policy {summary.text_policy}"
+        + (f" --text-mode {summary.text_mode}" if summary.text_mode else "")
         + (" --records LIST" if summary.records_list else ""),
         "```",
         "",

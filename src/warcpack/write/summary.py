@@ -103,6 +103,8 @@ class BuildSummary:
     # The limits of a build run with other limits than the defaults (None: the defaults, which
     # the tool version names), so such a build says how it differs.
     limits: dict[str, Any] | None = None
+    # "fast" for a build that read main text in one pass (None: the default, "accurate").
+    text_mode: str | None = None
     out: Path | None = None  # where it was written (not in the JSON: no absolute paths)
     # How the work was done (printed, never in the JSON: the output must not depend on it).
     units: int = 0
@@ -147,6 +149,7 @@ class BuildSummary:
             "writer_versions": dict(sorted(self.writer_versions.items())),
             "text_policy": self.text_policy,
             **({"limits": self.limits} if self.limits is not None else {}),
+            **({"text_mode": self.text_mode} if self.text_mode is not None else {}),
             "store": self.store,
             **({"records_list": self.records_list} if self.records_list is not None else {}),
             **({} if self.reproducible else {"reproducible": False}),
