@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import lxml.html
@@ -280,13 +281,29 @@ _MAX_HITS = 50
 _HIDDEN = {"script", "style", "noscript", "template"}
 _NOT_TEXT = {"script", "style", "noscript", "title", "textarea", "option"}
 _RIGHTS = re.compile(r"©|copyright|all rights reserved", re.I)
-# Text nodes with a rights word in its usual spellings: contains() per spelling is several times
-# faster than translate() over every text node of the page.
-_RIGHTS_TEXT = etree.XPath(
-    "//text()[contains(., '©') or contains(., 'opyright') or contains(., 'OPYRIGHT')"
-    " or contains(., 'opyRight') or contains(., 'ights reserved') or contains(., 'ights Reserved')"
-    " or contains(., 'IGHTS RESERVED') or contains(., 'ights RESERVED')]"
-)
+# The usual spellings of a rights word: contains() per spelling is several times faster than
+# translate() over every text node of the page.
+_SPELLINGS = ("©", "opyright", "OPYRIGHT", "opyRight", "ights reserved", "ights Reserved",
+              "IGHTS RESERVED", "ights RESERVED")
+_ALL_TEXT = etree.XPath("string(/)")  # every text node of the document, joined
+
+
+@cache  # at most 2^8 spelling sets
+def _rights_text(spellings: tuple[str, ...]) -> etree.XPath:
+    """Text nodes holding one of `spellings`: each contains() makes libxml2 copy every text
+    node of the page, so the query asks only for spellings the page has somewhere."""
+    tests = " or ".join(f"contains(., '{s}')" for s in spellings)
+    return etree.XPath(f"//text()[{tests}]")
+
+
+def _rights_nodes(tree: HtmlElement) -> list[Any]:
+    """Text nodes with a rights word in its usual spellings, in document order. A text node can
+    hold a spelling only if the page's whole text does, so the others are not searched for."""
+    text = _ALL_TEXT(tree)
+    present = tuple(s for s in _SPELLINGS if s in text)
+    return _rights_text(present)(tree) if present else []
+
+
 _WIDE = 300  # characters: a rights statement is no longer
 
 
@@ -336,13 +353,16 @@ def footer_statements(tree: HtmlElement) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     seen: set[str] = set()
     hits = []
-    for node in _RIGHTS_TEXT(tree):  # the usual spellings (a case-blind XPath is slower)
+    for node in _rights_nodes(tree):  # the usual spellings (a case-blind XPath is slower)
         container = node.getparent()
         if container is not None and node.is_tail:
             container = container.getparent()
-        if container is None or not _RIGHTS.search(node):
+        if container is None:
             continue
+        # Script text is left out before the regex runs: inline scripts can be long.
         if any(a.tag in _NOT_TEXT for a in (container, *container.iterancestors())):
+            continue
+        if not _RIGHTS.search(node):
             continue
         hits.append((node, container))
     for node, container in hits[-_MAX_HITS:]:  # rights lines sit at the end; many is noise

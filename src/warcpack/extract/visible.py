@@ -110,33 +110,33 @@ def read_lines(tree: HtmlElement, keys: set[str], first_line: str | None = None,
     end: int | None = None
 
     def flush() -> None:
+        """Close the current line (called only while it holds text: with none, `owner` is
+        already None and there is nothing to do)."""
         nonlocal owner, end
-        if current:
-            text = clean("".join(current))
-            current.clear()
-            if text:
-                if probe and headline is not None and end is None and (
-                        _key(text).startswith(probe)):
-                    end = len(lines)  # the article's last paragraph: nothing after is read
-                lines.append(text)
-                owners.append(owner)
-        owner = None
-
-    def add(text: str | None, el: HtmlElement | None) -> None:
-        nonlocal owner
+        joined = "".join(current)
+        current.clear()
+        first, owner = owner, None
+        if joined.isspace():  # most breaks between blocks: clean() would give None
+            return
+        text = clean(joined)
         if text:
-            current.append(text)
-            if owner is None and not text.isspace():
-                owner = el
+            if probe and headline is not None and end is None and (
+                    _key(text).startswith(probe)):
+                end = len(lines)  # the article's last paragraph: nothing after is read
+            lines.append(text)
+            owners.append(first)
 
+    # The loop runs for every element of the page: text is added inline rather than by a helper.
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""
         if event == "start":
             if tag in _SKIP or not tag:
                 walker.skip_subtree()
                 continue
-            if tag not in _INLINE:
+            if current and tag not in _INLINE:
                 flush()
             if tag in _HEADINGS and headline is None:
                 text = el.text_content()
@@ -145,17 +145,26 @@ def read_lines(tree: HtmlElement, keys: set[str], first_line: str | None = None,
                 elif tag == "h1" and first_h1 is None and clean(text):
                     first_h1 = len(lines)
                 headings.append(len(lines))
-            add(el.text, el)
-            if tag == "br":
+            text = el.text
+            if text:
+                current.append(text)
+                if owner is None and not text.isspace():
+                    owner = el
+            if current and tag == "br":
                 flush()
         else:
-            if tag and tag not in _SKIP and tag not in _INLINE:
+            if current and tag and tag not in _SKIP and tag not in _INLINE:
                 flush()
             if el is not root:
-                add(el.tail, el.getparent())
+                text = el.tail
+                if text:
+                    current.append(text)
+                    if owner is None and not text.isspace():
+                        owner = el.getparent()
             if len(lines) > _MAX_LINES or (end is not None and len(lines) > end + _FOOTER):
                 break
-    flush()
+    if current:
+        flush()
     opening = _above(lines, headings, first_line) if headline is None else None
     found = next((i for i in (headline, opening, first_h1) if i is not None), None)
     if end is None:
