@@ -121,3 +121,14 @@ def write_warc(path: Path, records: list[dict], *, compress: bool = True) -> lis
             )
             writer.write_record(record)
     return offsets
+
+
+def benchmark_store(base: Path, count: int = 4) -> Path:
+    """A store of the first `count` benchmark pages, one WARC file, all captured on one day."""
+    from warcpack.store.ingest import ingest
+
+    write_warc(base / "a.warc.gz", [
+        {"url": f"https://news.example.org/{name}", "date": "2024-05-01T08:00:00Z",
+         "body": body} for name, body in sorted(benchmark_pages(count).items())])
+    ingest([base / "a.warc.gz"], base / "store")
+    return base / "store"

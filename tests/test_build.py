@@ -102,11 +102,7 @@ def write_warc(path: Path) -> list[str]:
     return [truth[i]["url"] for i in ids]
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path_factory):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 @pytest.fixture(scope="module")

@@ -34,14 +34,9 @@ CONTEXT = multiprocessing.get_context("forkserver")
 # Effective when no test before this one started the forkserver; children import what is
 # missing otherwise (slower, as valid).
 CONTEXT.set_forkserver_preload(["warcpack.engines.preload", "warcpack.build", "warcpack.release"])
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 # --- what the children run ---------------------------------------------------------------------

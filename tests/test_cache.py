@@ -26,15 +26,10 @@ from warcpack.row import Skip
 from warcpack.store import Store
 from warcpack.store.ingest import ingest
 
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 PAGES = benchmark_pages(5)
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -22,14 +22,7 @@ from warcpack.plan import plan
 from warcpack.store import Store
 from warcpack.store.ingest import ingest
 
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 @pytest.fixture(scope="module")

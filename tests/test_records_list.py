@@ -19,15 +19,10 @@ from warcpack.cli import app
 from warcpack.store import Store
 from warcpack.store.ingest import ingest
 
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 CC_PATH = "crawl-data/CC-MAIN-2024-22/segments/1715971057494.65/warc/"
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 @pytest.fixture(scope="module")

@@ -8,34 +8,21 @@ import json
 from pathlib import Path
 
 import pytest
-from store_helpers import benchmark_pages, write_warc
+from store_helpers import benchmark_store
 from typer.testing import CliRunner
 
 from warcpack.audit.run import audit
 from warcpack.build import BuildError, build
 from warcpack.cli import app
 from warcpack.release import rebuild, release
-from warcpack.store.ingest import ingest
 
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 @pytest.fixture
 def store(tmp_path) -> Path:
     """Four real article pages; the first (sorted by name) is one where the modes differ."""
-    pages = benchmark_pages(4)
-    write_warc(tmp_path / "a.warc.gz", [
-        {"url": f"https://news.example.org/{name}", "date": "2024-05-01T08:00:00Z",
-         "body": body} for name, body in sorted(pages.items())])
-    ingest([tmp_path / "a.warc.gz"], tmp_path / "store")
-    return tmp_path / "store"
+    return benchmark_store(tmp_path)
 
 
 def rows(out: Path) -> dict[str, dict]:

@@ -22,14 +22,7 @@ from warcpack.write.corpus import CorpusWriter, prepare
 from warcpack.write.outdir import JOURNAL, STAGING, Output, OutputError
 from warcpack.write.summary import BuildSummary, Skipped
 
-OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path_factory):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 def _record(i: int) -> SourceRecord:
