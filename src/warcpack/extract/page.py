@@ -105,7 +105,8 @@ class Page:
         return (self.hints.get("publisher") or "").strip() or None
 
     def extracted(self, *, text: str, dates: PageDates, extractor: str, **fields: Any) -> Extracted:
-        version_of = "trafilatura" if extractor == "trafilatura" else "warcpack"  # old rows
+        """The findings as a row's worth; every extractor is warcpack's own, so its version is
+        warcpack's (the libraries' versions are in the build summary)."""
         return Extracted(
             text=text,
             site=self.site,
@@ -113,7 +114,7 @@ class Page:
             charset=self.decoded.charset,
             charset_source=self.decoded.source,
             extractor=extractor,
-            extractor_version=package_version(version_of),
+            extractor_version=package_version("warcpack"),
             **dates.fields(),  # type: ignore[arg-type]
             **fields,
         )
