@@ -4,12 +4,15 @@ the command line reads it before anything else)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from warcpack.cache import Outcome
     from warcpack.engines.unit import Job, UnitResult
     from warcpack.plan import WorkUnit
+
+
+Handle = TypeVar("Handle")
 
 
 class EngineError(Exception):
@@ -41,3 +44,33 @@ def unit_place(unit: WorkUnit) -> str:
         return f"{len(unit.offsets)} listed records of {unit.file} from offset {unit.start}"
     end = "the end" if unit.stop is None else f"offset {unit.stop}"
     return f"{unit.file} from offset {unit.start} to {end}"
+
+
+def windowed(
+    tasks: Iterable[tuple[WorkUnit, Mapping[str, Outcome]]],
+    window: int,
+    submit: Callable[[WorkUnit, Mapping[str, Outcome]], Handle],
+    finished: Callable[[dict[Handle, WorkUnit]], Iterable[Handle]],
+    running: dict[Handle, WorkUnit],
+    idle: Callable[[], None] | None = None,
+) -> Iterator[tuple[Handle, WorkUnit]]:
+    """Keep at most `window` tasks submitted, pulling the next only as one finishes, and yield
+    (handle, unit) for each finished one, in the order `finished` gives. `running` is the
+    caller's, so that it can cancel what is still running if the build stops; `idle` runs once,
+    after the first tasks are submitted."""
+    todo = iter(tasks)
+    exhausted = False
+    while True:
+        while not exhausted and len(running) < window:
+            task = next(todo, None)
+            if task is None:
+                exhausted = True
+                break
+            running[submit(*task)] = task[0]
+        if not running:
+            return
+        if idle is not None:
+            idle()
+            idle = None
+        for handle in finished(running):
+            yield handle, running.pop(handle)

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from warcpack.cache import Outcome
-from warcpack.engines.base import EngineError, unit_place
+from warcpack.engines.base import EngineError, unit_place, windowed
 from warcpack.engines.forkserver import context
 from warcpack.engines.unit import Job, UnitResult, VersionMismatch, run_job_unit, run_unit
 from warcpack.plan import WorkUnit
@@ -80,28 +80,18 @@ class LocalEngine:
               ) -> Iterator[tuple[WorkUnit, UnitResult]]:
         pool = ProcessPoolExecutor(processes, mp_context=context(), initializer=_init_worker,
                                    initargs=(os.getpid(),))
-        window = 2 * processes
-        todo = iter(tasks)
         running: dict[Future[UnitResult], WorkUnit] = {}
-        finished = False
+
+        def finished(running: dict[Future[UnitResult], WorkUnit]) -> list[Future[UnitResult]]:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            return sorted(done, key=lambda f: running[f].id)
+
         try:
-            while True:
-                while not finished and len(running) < window:
-                    task = next(todo, None)
-                    if task is None:
-                        finished = True
-                        break
-                    unit, known = task
-                    running[pool.submit(run_job_unit, job, unit, known)] = unit
-                if not running:
-                    break
-                if idle is not None:
-                    idle()
-                    idle = None
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f].id):
-                    unit = running.pop(future)
-                    yield unit, _result(future, unit)
+            for future, unit in windowed(
+                    tasks, 2 * processes,
+                    lambda unit, known: pool.submit(run_job_unit, job, unit, known),
+                    finished, running, idle):
+                yield unit, _result(future, unit)
         except BaseException:
             _stop(pool)
             raise

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from warcpack.cache import Outcome
-from warcpack.engines.base import EngineError, unit_place
+from warcpack.engines.base import EngineError, unit_place, windowed
 from warcpack.engines.unit import Job, UnitResult, VersionMismatch, run_job_unit
 from warcpack.plan import WorkUnit
 
@@ -65,28 +65,12 @@ class RayEngine:
         ray = self.ray
         slots = self._connect()
         remote = ray.remote(num_cpus=1, max_retries=2)(run_job_unit)
-        window = 2 * slots
-        todo = iter(tasks)
         running: dict[Any, WorkUnit] = {}
-        finished = False
         try:
-            while True:
-                while not finished and len(running) < window:
-                    task = next(todo, None)
-                    if task is None:
-                        finished = True
-                        break
-                    unit, known = task
-                    running[remote.remote(job, unit, dict(known))] = unit
-                if not running:
-                    break
-                if idle is not None:
-                    idle()
-                    idle = None
-                done, _ = ray.wait(list(running), num_returns=1)
-                for ref in done:
-                    unit = running.pop(ref)
-                    yield unit, self._get(ref, unit)
+            for ref, unit in windowed(
+                    tasks, 2 * slots, lambda unit, known: remote.remote(job, unit, dict(known)),
+                    lambda running: ray.wait(list(running), num_returns=1)[0], running, idle):
+                yield unit, self._get(ref, unit)
         except BaseException:
             for ref in running:
                 ray.cancel(ref, force=True)
