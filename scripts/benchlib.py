@@ -352,6 +352,8 @@ def parse_args(doc: str, argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the WARC, store and corpus in this new folder")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    parser.add_argument("--text-mode", default="accurate", choices=("accurate", "fast"),
+    from warcpack.textmode import ACCURATE, TEXT_MODES
+
+    parser.add_argument("--text-mode", default=ACCURATE, choices=TEXT_MODES,
                         help="warcpack's text mode (default: accurate)")
     return parser.parse_args(argv)

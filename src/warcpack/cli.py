@@ -48,6 +48,16 @@ def _limits(**given: int | float | None) -> Limits:
     raise AssertionError("unreachable")
 
 
+def _check_text_options(text_policy: str, text_mode: str) -> None:
+    """Exit 2 on a text policy or text mode build and release do not know."""
+    from warcpack.textmode import TEXT_MODES
+
+    if text_policy not in ("all", "redistributable"):
+        _fail("--text-policy must be 'all' or 'redistributable'", 2)
+    if text_mode not in TEXT_MODES:
+        _fail(f"--text-mode must be {' or '.join(repr(m) for m in TEXT_MODES)}", 2)
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
@@ -187,10 +197,7 @@ def build(
     the schema refuses (it is listed with its WARC file and offset; every other row is written).
     A build killed at any point resumes when run again.
     """
-    if text_policy not in ("all", "redistributable"):
-        _fail("--text-policy must be 'all' or 'redistributable'", 2)
-    if text_mode not in ("accurate", "fast"):
-        _fail("--text-mode must be 'accurate' or 'fast'", 2)
+    _check_text_options(text_policy, text_mode)
     if workers < 0:
         _fail("--workers must be 0 (one per core) or more", 2)
     limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
@@ -245,10 +252,7 @@ def release(
     from warcpack.release import ReleaseError
     from warcpack.release import release as do_release
 
-    if text_policy not in ("all", "redistributable"):
-        _fail("--text-policy must be 'all' or 'redistributable'", 2)
-    if text_mode not in ("accurate", "fast"):
-        _fail("--text-mode must be 'accurate' or 'fast'", 2)
+    _check_text_options(text_policy, text_mode)
     limits = _limits(max_record_bytes=max_record_bytes, max_html_chars=max_html_chars,
                      max_depth=max_depth, max_elements=max_elements,
                      extraction_seconds=extraction_seconds)
