@@ -174,7 +174,7 @@ def test_a_200_mb_page_is_a_counted_skip(tmp_path: Path, page: bytes) -> None:
     assert result["peak_kib"] < PEAK_LIMIT_KIB
 
 
-def test_a_100000_deep_page_is_refused_before_parsing(tmp_path: Path, page: bytes) -> None:
+def test_a_100000_deep_page_is_refused_in_bounded_memory(tmp_path: Path, page: bytes) -> None:
     depth = 100_000
     body = b"<html><body>" + b"<div>" * depth + b"deep" + b"</div>" * depth + b"</body></html>"
     source = tmp_path / "deep.warc.gz"
@@ -206,6 +206,15 @@ def test_depth_and_element_limits_are_settings(page: bytes) -> None:
         "too-deep", "elements nested over 500 deep (max_depth)")
     roomy = extract(record(nested), limits=Limits(max_depth=1000), strict=True)
     assert getattr(roomy, "reason", None) != "too-deep"
+    # Deeper than the tree libxml2 builds (about 256), within the limit: measured, not refused.
+    between = b"<html><body>" + b"<div>" * 300 + b"<p>" + b"Some words of text. " * 40 + b"</p>"
+    assert getattr(extract(record(between), strict=True), "reason", None) != "too-deep"
+    # A limit below that cap is read off the tree itself.
+    shallow = b"<html><body>" + b"<div>" * 30 + b"<p>" + b"Some words of text. " * 40 + b"</p>"
+    assert extract(record(shallow), limits=Limits(max_depth=20), strict=True) == Skip(
+        "too-deep", "elements nested over 20 deep (max_depth)")
+    assert getattr(extract(record(shallow), limits=Limits(max_depth=40), strict=True),
+                   "reason", None) != "too-deep"
     # Implied end tags count as the parser sees them: 1,000 <p> in a row are not nested.
     flat = b"<html><body>" + b"<p>Some words of text in a paragraph." * 1000
     assert isinstance(extract(record(flat), strict=True), Extracted)

@@ -9,9 +9,11 @@ network, no global mutable state, so the same store gives the same rows on any d
 Skip reasons: "redirect" (3xx), "http-status" (1xx, 4xx, 5xx), "empty", "not-html" (PDF, images,
 scripts...; detail names the type), "no-text", "extract-error" (a bug or a page that broke a
 parser: reported with its record, never fatal to a build), and the limits of
-`warcpack.limits`: "too-large", "too-deep", "too-many-elements", all decided from the bytes
-before a parser builds a tree, and "timeout", the wall-clock safety net (the one reason that
-depends on the machine: a build with such a skip is not guaranteed to be reproducible).
+`warcpack.limits`: "too-large" and "too-many-elements", decided from the bytes before a parser
+builds a tree, "too-deep", decided from the bytes when the tree is deep enough to stand for a
+deeper page (libxml2 caps a tree's depth, so a deep page never costs a deep tree), and "timeout",
+the wall-clock safety net (the one reason that depends on the machine: a build with such a skip
+is not guaranteed to be reproducible).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
 from warcpack.extract.page import Page, package_version
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
-from warcpack.extract.sniff import html_shape, media_type
+from warcpack.extract.sniff import html_shape, may_hold_too_many, media_type
 from warcpack.extract.textpage import extract_text
 from warcpack.limits import DEFAULT_LIMITS, TIMEOUT_REASON, ExtractionTimeout, Limits, deadline
 from warcpack.record import SourceRecord
@@ -102,8 +104,9 @@ def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits,
                     f"{len(decoded.text)} characters (limit {max_chars}: max_html_chars)")
     page = Page.of(rec, decoded, sites)
     if mime in _HTML:
-        refused = html_shape(decoded.text, limits.max_depth, limits.max_elements)
-        if refused:
-            return Skip(*refused)
-        return extract_html(decoded.text, page, text_mode)
+        if may_hold_too_many(decoded.text, limits.max_elements):  # measured before parsing
+            refused = html_shape(decoded.text, limits.max_depth, limits.max_elements)
+            if refused:
+                return Skip(*refused)
+        return extract_html(decoded.text, page, text_mode, limits)
     return extract_text(decoded.text, page)

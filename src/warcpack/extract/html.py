@@ -36,6 +36,7 @@ from warcpack.extract import dates as d
 from warcpack.extract.license import find_license
 from warcpack.extract.maintext import main_text
 from warcpack.extract.page import Page, language_tag, unique
+from warcpack.extract.sniff import html_shape, may_nest_too_deep
 from warcpack.extract.structured import (
     Structured,
     clean,
@@ -47,6 +48,7 @@ from warcpack.extract.structured import (
     types_of,
 )
 from warcpack.extract.visible import dateline, headline_keys, read_lines, visible_dates
+from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.row import Extracted, Skip
 from warcpack.textmode import ACCURATE, FAST
 
@@ -218,12 +220,18 @@ def _dates(
     return d.choose(published, modified, page.capture, tz)
 
 
-def extract_html(text: str, page: Page, text_mode: str = ACCURATE) -> Extracted | Skip:
+def extract_html(text: str, page: Page, text_mode: str = ACCURATE,
+                 limits: Limits = DEFAULT_LIMITS) -> Extracted | Skip:
     """Text and metadata of one decoded HTML page; `text_mode` says how the main text is read
-    (`maintext.TEXT_MODES`) and names the row's extractor."""
+    (`maintext.TEXT_MODES`) and names the row's extractor. The caller has checked the page's
+    size and element count against `limits`; its depth is checked here, on the tree."""
     tree = load_html(text)
     if tree is None:
         return Skip("no-text", "nothing to parse")
+    if may_nest_too_deep(tree, limits.max_depth):
+        refused = html_shape(text, limits.max_depth, limits.max_elements)
+        if refused:
+            return Skip(*refused)
     s = extract_structured(tree)
     url = page.url if page.url.startswith(("http://", "https://")) else None
     titles = _titles(s, tree, page.site)

@@ -9,6 +9,7 @@ bytes start with the signature of a binary format (a PNG served as text/html is 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -114,6 +115,9 @@ class _OverLimit(Exception):
 
 
 _FEED = 1 << 20  # characters per feed: the pass stops soon after a limit is crossed
+# libxml2 builds an HTML tree at most about 256 elements deep (deeper markup is laid out flat):
+# a parsed tree this deep may stand for a deeper page.
+_TREE_DEPTH = 250
 
 
 def html_shape(text: str, max_depth: int, max_elements: int) -> tuple[str, str] | None:
@@ -139,3 +143,23 @@ def html_shape(text: str, max_depth: int, max_elements: int) -> tuple[str, str] 
     if shape.elements > max_elements:
         return "too-many-elements", f"over {max_elements} elements (max_elements)"
     return None
+
+
+def may_hold_too_many(text: str, max_elements: int) -> bool:
+    """Could the page parse into more than `max_elements` elements? Every element starts at a
+    "<" except those the parser implies: html, head, body, and a <p> before a text run, at most
+    one per tag. Only such pages need `html_shape` before a tree is built (the count is C speed;
+    `html_shape` costs a Python call per element)."""
+    return 2 * text.count("<") + 4 > max_elements
+
+
+@lru_cache(maxsize=8)
+def _deeper_than(depth: int) -> etree.XPath:
+    return etree.XPath("/" + "/".join(["*"] * (depth + 1)))  # one step per level, in C
+
+
+def may_nest_too_deep(tree: etree._Element, max_depth: int) -> bool:
+    """Could the page behind this parsed tree nest deeper than `max_depth`? The tree shows the
+    page's nesting up to libxml2's own depth cap, so a tree deeper than `max_depth`, or than
+    that cap, is the only sign; `html_shape` then measures the page itself."""
+    return bool(_deeper_than(min(max_depth, _TREE_DEPTH))(tree))
