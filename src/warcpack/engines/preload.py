@@ -2,7 +2,10 @@
 
 Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema, pyarrow) and running
 one small page through it here means every worker starts with that work done and its memory
-shared, instead of paying it again, and again after each replacement.
+shared, instead of paying it again, and again after each replacement. dateparser's locale
+tables (about half a second) are left to the first worker that needs them: htmldate reaches for
+dateparser on about one page in a few hundred, and a rebuild of a few new pages usually never
+does, while every build waits for this warm-up before its first page.
 """
 
 from __future__ import annotations
@@ -32,9 +35,6 @@ def warm_up() -> None:
         body=_PAGE)
     try:
         unit.process(rec)
-        import dateparser
-
-        dateparser.parse("3 March 2021")  # locale tables htmldate's last resort loads
     except Exception:  # noqa: BLE001 (a warm-up must never stop the forkserver)
         pass
 
