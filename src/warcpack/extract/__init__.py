@@ -24,7 +24,7 @@ from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
 from warcpack.extract.page import Page, package_version
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
-from warcpack.extract.sniff import html_shape, may_hold_too_many, media_type
+from warcpack.extract.sniff import media_type
 from warcpack.extract.textpage import extract_text
 from warcpack.limits import DEFAULT_LIMITS, TIMEOUT_REASON, ExtractionTimeout, Limits, deadline
 from warcpack.record import SourceRecord
@@ -104,9 +104,5 @@ def _extract(rec: SourceRecord, sites: SiteConfig, limits: Limits,
                     f"{len(decoded.text)} characters (limit {max_chars}: max_html_chars)")
     page = Page.of(rec, decoded, sites)
     if mime in _HTML:
-        if may_hold_too_many(decoded.text, limits.max_elements):  # measured before parsing
-            refused = html_shape(decoded.text, limits.max_depth, limits.max_elements)
-            if refused:
-                return Skip(*refused)
         return extract_html(decoded.text, page, text_mode, limits)
     return extract_text(decoded.text, page)

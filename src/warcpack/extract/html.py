@@ -36,7 +36,7 @@ from warcpack.extract import dates as d
 from warcpack.extract.license import find_license
 from warcpack.extract.maintext import main_text
 from warcpack.extract.page import Page, language_tag, unique
-from warcpack.extract.sniff import html_shape, may_nest_too_deep
+from warcpack.extract.sniff import html_shape, may_hold_too_many, may_nest_too_deep
 from warcpack.extract.structured import (
     Structured,
     clean,
@@ -220,18 +220,32 @@ def _dates(
     return d.choose(published, modified, page.capture, tz)
 
 
-def extract_html(text: str, page: Page, text_mode: str = ACCURATE,
-                 limits: Limits = DEFAULT_LIMITS) -> Extracted | Skip:
-    """Text and metadata of one decoded HTML page; `text_mode` says how the main text is read
-    (`maintext.TEXT_MODES`) and names the row's extractor. The caller has checked the page's
-    size and element count against `limits`; its depth is checked here, on the tree."""
+def _parse(text: str, limits: Limits) -> HtmlElement | Skip:
+    """The page's tree, or why there is none. `html_shape` measures the page exactly but costs
+    a Python call per element, so it runs only where a limit may be crossed: before parsing when
+    the text could hold too many elements, after it when the tree could hide a deeper page."""
+    measured = may_hold_too_many(text, limits.max_elements)
+    refused = html_shape(text, limits.max_depth, limits.max_elements) if measured else None
+    if refused:
+        return Skip(*refused)
     tree = load_html(text)
     if tree is None:
         return Skip("no-text", "nothing to parse")
-    if may_nest_too_deep(tree, limits.max_depth):
+    if not measured and may_nest_too_deep(tree, limits.max_depth):
         refused = html_shape(text, limits.max_depth, limits.max_elements)
         if refused:
             return Skip(*refused)
+    return tree
+
+
+def extract_html(text: str, page: Page, text_mode: str = ACCURATE,
+                 limits: Limits = DEFAULT_LIMITS) -> Extracted | Skip:
+    """Text and metadata of one decoded HTML page; `text_mode` says how the main text is read
+    (`maintext.TEXT_MODES`) and names the row's extractor; `limits` bound the page's shape
+    (its size is the caller's to check)."""
+    tree = _parse(text, limits)
+    if isinstance(tree, Skip):
+        return tree
     s = extract_structured(tree)
     url = page.url if page.url.startswith(("http://", "https://")) else None
     titles = _titles(s, tree, page.site)
