@@ -32,7 +32,7 @@ from warcpack.row import Extracted, RowError, make_row, schema
 from warcpack.store import Store
 from warcpack.store.capture import capture
 from warcpack.store.ingest import ingest
-from warcpack.write.corpus import prepare
+from warcpack.write.columns import prepare
 
 FAST = settings(max_examples=12, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

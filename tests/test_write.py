@@ -18,7 +18,8 @@ import pytest
 from warcpack.record import RecordRef, SourceRecord
 from warcpack.row import Extracted, make_row, schema, validate
 from warcpack.write import features
-from warcpack.write.corpus import CorpusWriter, prepare
+from warcpack.write.columns import prepare
+from warcpack.write.corpus import CorpusWriter
 from warcpack.write.outdir import JOURNAL, STAGING, Output, OutputError
 from warcpack.write.summary import BuildSummary, Skipped
 

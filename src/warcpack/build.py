@@ -59,13 +59,8 @@ from warcpack.store import Store, StoreError
 from warcpack.store.manifest import manifest_lines
 from warcpack.textmode import ACCURATE, TEXT_MODES
 from warcpack.write import features
-from warcpack.write.corpus import (
-    SHARD_ROWS,
-    TEXT_POLICIES,
-    CorpusWriter,
-    prepare,
-    writer_versions,
-)
+from warcpack.write.columns import prepare
+from warcpack.write.corpus import SHARD_ROWS, TEXT_POLICIES, CorpusWriter, writer_versions
 from warcpack.write.outdir import Output, OutputError
 from warcpack.write.parquet import warm_up as warm_up_writers
 from warcpack.write.spool import RowSpool, Spooled

@@ -25,7 +25,7 @@ from warcpack.audit.corpus import differing, field_hashes
 from warcpack.audit.findings import Ledger
 from warcpack.extract import TIMEOUT_REASON
 from warcpack.revisions import assign
-from warcpack.write.corpus import prepare
+from warcpack.write.columns import prepare
 from warcpack.write.features import TEXT_COLUMN
 
 _BATCH = 200

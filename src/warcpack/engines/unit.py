@@ -21,7 +21,7 @@ from warcpack.revisions import row_order
 from warcpack.row import RowError, Skip, make_row
 from warcpack.store import Store
 from warcpack.textmode import ACCURATE
-from warcpack.write.corpus import prepare
+from warcpack.write.columns import prepare
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
 

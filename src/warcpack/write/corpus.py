@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pyarrow
 
 from warcpack.store.manifest import sha256_file
 from warcpack.write import card, croissant, features
-from warcpack.write.jsonl import JsonlWriter, dumps
+from warcpack.write.columns import Prepared
+from warcpack.write.jsonl import JsonlWriter
 from warcpack.write.parquet import ParquetWriter
 from warcpack.write.shards import fsync_file
 from warcpack.write.summary import BuildSummary, Skipped, SkipSpool
@@ -24,25 +24,6 @@ from warcpack.write.summary import BuildSummary, Skipped, SkipSpool
 TEXT_POLICIES = ("all", "redistributable")
 SHARD_ROWS = 10_000
 SPOOL = ".skipped.jsonl"  # inside the staging folder; removed before the commit
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A validated row in its two written forms."""
-
-    line: bytes  # the JSONL line, key order as built
-    values: dict[str, Any]  # column values typed for parquet (instants as aware datetimes)
-
-
-def prepare(row: dict[str, Any], line: bytes | None = None) -> Prepared:
-    """Both forms of a row; ValueError if it cannot be written exactly (the row is then refused).
-    `line`: the row's JSONL line when it is already known (made by `prepare` from equal values)."""
-    if line is None:
-        try:
-            line = dumps(row)
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"text is not valid Unicode: {exc}") from None
-    return Prepared(line, features.arrow_row(row))
 
 
 def in_text_config(values: dict[str, Any], policy: str) -> bool:

@@ -12,13 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import IO, TYPE_CHECKING, Any
 
 from warcpack.limits import TIMEOUT_REASON
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ERROR_REASON = "invalid-row"  # a row the schema refused: a defect, so the build is not ok
 # Skips worth a line of their own when the build is printed (with their file and offset).
@@ -176,6 +175,9 @@ class BuildSummary:
 
     def print(self, console: Console) -> None:
         """A readable account of the build."""
+        from rich.markup import escape  # imported here: workers import this module, not rich
+        from rich.table import Table
+
         table = Table(title="warcpack build", show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column()
