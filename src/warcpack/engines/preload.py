@@ -1,6 +1,6 @@
 """Imported once by the local engine's forkserver, before any worker is forked from it.
 
-Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema, pyarrow) and running
+Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema) and running
 one small page through it here means every worker starts with that work done and its memory
 shared, instead of paying it again, and again after each replacement. dateparser's locale
 tables (about half a second) are left to the first worker that needs them: htmldate reaches for
