@@ -25,9 +25,10 @@ largest sum of the resident sets of all its processes, sampled every 0.2 s:
 
 docs/s counts input records (every system gets all of them: the WARC headers carry
 `WARC-Identified-Payload-Type: text/html`, so datatrove does not guess types). Rounds run the
-systems one after another, R times; the table gives the median and range of each figure, and
-ratios are taken within a round. The table is written into README.md between
-`<!-- bench_build:start -->` and `<!-- bench_build:end -->`.
+systems one after another, R times, every other round in the opposite order (the machine's
+speed drifts over minutes; with an even R a steady drift cancels out of the medians); the table
+gives the median and range of each figure, and ratios are taken within a round. The table is
+written into README.md between `<!-- bench_build:start -->` and `<!-- bench_build:end -->`.
 """
 
 from __future__ import annotations
@@ -325,7 +326,9 @@ def warcpack_name(workers: int, mode: str) -> str:
 
 def one_round(figs: Figures, work: Path, base_store: Path, warcs: Path, added: list[Path],
               datatrove: bool, n: int) -> None:
-    """Every system once; the rebuild grows this round's copy of the store."""
+    """Every system once, in the opposite order every other round (the machine's speed drifts
+    over minutes: alternating cancels a steady drift from the ratios' medians); then the
+    rebuild, which grows this round's copy of the store."""
     here = work / f"round-{n}"
     shutil.rmtree(here, ignore_errors=True)
     here.mkdir(parents=True)
@@ -333,30 +336,37 @@ def one_round(figs: Figures, work: Path, base_store: Path, warcs: Path, added: l
     shutil.copytree(base_store, store)
     print(f"round {n}:", flush=True)
     files = sorted(str(p) for p in warcs.glob("*.warc.gz"))
-    bare = run([PYTHON, "-c", BARE, *files])
-    figs.add("bare loop", bare, int(bare.stdout.strip() or 0))
-    outs = {}
+    outs: dict[tuple[str, int], Path] = {}
+
+    def bare() -> None:
+        result = run([PYTHON, "-c", BARE, *files])
+        figs.add("bare loop", result, int(result.stdout.strip() or 0))
+
+    def warcpack(mode: str, workers: int) -> None:
+        outs[mode, workers] = here / f"corpus-{mode}-{workers}"
+        result = warcpack_build(store, outs[mode, workers], here / f"cache-{mode}-{workers}",
+                                workers, mode)
+        figs.add(warcpack_name(workers, mode), result, rows_written(outs[mode, workers]))
+
+    def datatrove_run(tasks: int) -> None:
+        out = here / f"datatrove-{tasks}"
+        result = run([PYTHON, "-c", DATATROVE, str(warcs), str(out),
+                      str(here / f"datatrove-logs-{tasks}"), str(tasks), "same"])
+        figs.add(f"datatrove, {tasks} task{'s' if tasks > 1 else ''}", result,
+                 datatrove_docs(out))
+
+    steps = [bare] + [lambda m=m, w=w: warcpack(m, w) for m in ("accurate", "fast")
+                      for w in (1, 2)]
+    steps += [lambda t=t: datatrove_run(t) for t in (1, 2)] if datatrove else []
+    for step in steps if n % 2 else reversed(steps):
+        step()
     for mode in ("accurate", "fast"):
-        for workers in (1, 2):
-            name = warcpack_name(workers, mode)
-            outs[mode, workers] = here / f"corpus-{mode}-{workers}"
-            result = warcpack_build(store, outs[mode, workers], here / f"cache-{mode}-{workers}",
-                                    workers, mode)
-            figs.add(name, result, rows_written(outs[mode, workers]))
         if tree_bytes(outs[mode, 1]) != tree_bytes(outs[mode, 2]):
             raise SystemExit(f"{outs[mode, 1]} and {outs[mode, 2]} differ: the build is not "
                              "deterministic")
-    outs[2] = outs["accurate", 2]
-    if datatrove:
-        for tasks in (1, 2):
-            out = here / f"datatrove-{tasks}"
-            result = run([PYTHON, "-c", DATATROVE, str(warcs), str(out),
-                          str(here / f"datatrove-logs-{tasks}"), str(tasks), "same"])
-            figs.add(f"datatrove, {tasks} task{'s' if tasks > 1 else ''}", result,
-                     datatrove_docs(out))
     run([WARCPACK, "ingest", *map(str, added), "--store", str(store)])
-    rebuilt = warcpack_build(store, outs[2], here / "cache-accurate-2", 2)
-    figs.add("rebuild after +1% records, 2 workers", rebuilt, rows_written(outs[2]))
+    rebuilt = warcpack_build(store, outs["accurate", 2], here / "cache-accurate-2", 2)
+    figs.add("rebuild after +1% records, 2 workers", rebuilt, rows_written(outs["accurate", 2]))
 
 
 def table(figs: Figures, datatrove: bool) -> str:
@@ -364,12 +374,12 @@ def table(figs: Figures, datatrove: bool) -> str:
     bare = "bare loop"
     lines = [
         f"{figs.records:,} distinct records (the {121} benchmark pages, each copy unique) in "
-        f"{FILES} WARC files, {CPUS} cores; {len(figs.seconds[bare])} rounds, median (range); "
-        "docs/s counts input records per second of wall time, process start to exit; CPU "
-        "ms/doc is the CPU time of all the run's processes per record; *other "
-        "load* is the share of the machine's CPU time other users' processes took meanwhile "
-        "(the machine is shared: a run with two processes suffers from it more than a run with "
-        "one).",
+        f"{FILES} WARC files, {CPUS} cores; {len(figs.seconds[bare])} rounds (systems in the "
+        "opposite order every other round), median (range); docs/s counts input records per "
+        "second of wall time, process start to exit; CPU ms/doc is the CPU time of all the "
+        "run's processes per record; *other load* is the share of the machine's CPU time "
+        "other users' processes took meanwhile (the machine is shared: a run with two "
+        "processes suffers from it more than a run with one).",
         "",
         "| system | docs/s | × bare loop | CPU ms/doc | peak RSS, all processes | "
         "documents out | other load |",
