@@ -43,12 +43,14 @@ class Limits:
 
     max_depth: int = 500
     """Element nesting depth, counted by a streaming lxml pass (which applies HTML's implied end
-    tags) before trafilatura sees the page: skip reason "too-deep". Real pages stay under 60
-    (the deepest benchmark page is 51); libxml2 cuts trees off at 256 anyway."""
+    tags) before trafilatura extracts from the page: skip reason "too-deep". Real pages stay
+    under 60 (the deepest benchmark page is 51); libxml2 cuts trees off at 256, so the pass runs
+    only on a page whose parsed tree reaches this depth or that cut."""
 
     max_elements: int = 100_000
-    """Elements in the page, counted by the same pass: skip reason "too-many-elements". The
-    largest benchmark page has 3,334; trafilatura takes about 40 s at 100,000 on one core."""
+    """Elements in the page, counted by the same pass, before the page is parsed, on a page
+    whose text has enough "<" to hold this many: skip reason "too-many-elements". The largest
+    benchmark page has 3,334; trafilatura takes about 40 s at 100,000 on one core."""
 
     max_headers: int = 1_000
     """Header lines in one header block (the WARC headers, or the HTTP headers) of a record:
