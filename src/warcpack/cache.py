@@ -161,6 +161,10 @@ def _row_values(outcome: Outcome) -> tuple[Any, ...]:
     return (None, None, outcome.reason, outcome.detail, None)
 
 
+# A record's key and what `_outcome` reads back, in its parameters' order.
+_OUTCOME_COLUMNS = "key, file, offset, url, captured, reason, detail, line"
+
+
 def _outcome(file: str, offset: int, url: str | None, captured: str | None,
              reason: str | None, detail: str | None, line: bytes | None) -> Outcome:
     if reason is not None:
@@ -242,8 +246,7 @@ class ResultCache:
             chunk = keys[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for key, *values in self._db.execute(
-                    "SELECT key, file, offset, url, captured, reason, detail, line FROM records "
-                    f"WHERE key IN ({marks})", chunk):
+                    f"SELECT {_OUTCOME_COLUMNS} FROM records WHERE key IN ({marks})", chunk):
                 out[key] = _outcome(*values)
         return out
 
@@ -251,7 +254,7 @@ class ResultCache:
         """Cached outcomes of the records of `file` in [start, stop), by record key: a unit that
         must be read again (its file range was cut differently, or it holds a revisit and the
         store grew) still extracts only the records whose keys are not among them."""
-        query = ("SELECT key, file, offset, url, captured, reason, detail, line FROM records "
+        query = (f"SELECT {_OUTCOME_COLUMNS} FROM records "
                  "WHERE fingerprint = ? AND file = ? AND offset >= ?")
         params: list[Any] = [fp, file, start]
         if stop is not None:
