@@ -18,6 +18,7 @@ from warcpack.write.jsonl import dumps
 CONFIGS = ("text", "metadata")
 TEXT_COLUMN = "text"  # the column the metadata config leaves out
 
+
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
     """The node with a local `$ref` merged in (the node's own keys win, e.g. its description)."""
     ref = node.get("$ref")
@@ -125,8 +126,6 @@ def arrow_row(row: dict[str, Any]) -> dict[str, Any]:
         value = row[name]
         out[name] = value if convert is None else convert(value)
     return out
-
-
 
 
 @dataclass(frozen=True)
