@@ -26,10 +26,11 @@ from pathlib import PurePosixPath
 
 from warcpack.store import Store
 
-# Indexed records per unit: a few seconds of work, so units balance well over two or hundreds of
-# workers, a handful of new records still keeps every worker busy, and a killed build loses
-# little; the per-unit cost (a task, a cache transaction) stays far below the unit's work.
-MAX_RECORDS = 10
+# Indexed records per unit: a fraction of a second of work on typical pages, so units balance
+# well over two or hundreds of workers (pages vary tenfold in cost), the few new records of a
+# rebuild are still shared among the workers, and a killed build loses little; the per-unit cost
+# (a task, a cache transaction) stays far below the unit's work.
+MAX_RECORDS = 5
 NOT_IN_STORE = "not-in-store"  # skip reason of a listed record the store does not hold
 
 
