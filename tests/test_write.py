@@ -265,6 +265,31 @@ def test_same_rows_give_the_same_bytes_in_any_folder_zone_and_locale(tmp_path):
     assert str(tmp_path) not in "".join(v.decode("utf-8", "replace") for v in tree(first).values())
 
 
+
+def test_writing_without_pandas_gives_the_same_bytes_and_leaves_pandas_importable(tmp_path):
+    """The command line tells pyarrow pandas is absent (`forgo_pandas`): converting rows then
+    imports no pandas, the shards are the library's byte for byte, and pandas still works."""
+    rows = make_rows(5)
+    write_corpus(tmp_path / "a", rows)
+    rows_file = tmp_path / "rows.json"
+    rows_file.write_text(json.dumps(rows), "utf-8")
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[3]); "
+        "from pathlib import Path; from warcpack.write import features, parquet; "
+        "parquet.forgo_pandas(); import test_write as t; "
+        "w = parquet.ParquetWriter(Path(sys.argv[1] + '-alone'), "
+        "                          features.arrow_schema('text'), 3); "
+        "[w.write(t.prepare(row).values) for row in t.make_rows(5)]; w.close(); "
+        "print('pandas' in sys.modules); "
+        "t.write_corpus(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text('utf-8'))); "
+        "import pandas; print(pandas.DataFrame({'a': [1]}).size)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b"), str(rows_file),
+                           str(Path(__file__).parent)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "1"]
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
 # --- card, croissant, summary --------------------------------------------------------------------
 
 

@@ -209,6 +209,9 @@ def build(
         prestart(workers or None)
     from warcpack.build import BuildError
     from warcpack.build import build as do_build
+    from warcpack.write.parquet import forgo_pandas
+
+    forgo_pandas()  # this process ends with the build
 
     try:
         summary = do_build(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from importlib.abc import MetaPathFinder
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,5 +67,36 @@ class ParquetWriter(ShardedWriter):
 
 def warm_up() -> None:
     """Make pyarrow import what its first conversion of Python values imports (pandas, when
-    installed: about a second), at a moment when the build is waiting anyway."""
+    installed and not forgone: half a second to a second), while the build waits anyway."""
     pa.array([], pa.int64())
+
+
+class _Refuse(MetaPathFinder):
+    """An import finder that refuses one package (as if it were not installed)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == self.name or fullname.startswith(self.name + "."):
+            raise ImportError(f"{fullname} is not used here")
+
+
+def forgo_pandas() -> None:
+    """Tell pyarrow that pandas is absent, in a process that never converts to or from pandas.
+
+    pyarrow's first conversion of Python values imports pandas (when installed: half a second
+    to a second of CPU) only to ask whether the values are pandas objects, and remembers the
+    answer. The command line's build process only makes typed conversions of rows, which then
+    import no pandas; pandas itself can still be imported afterwards (by `datasets`, say). A
+    researcher's own process, which may call `to_pandas()` later, is left alone: the library
+    never calls this.
+    """
+    if "pandas" in sys.modules:
+        return
+    refuse = _Refuse("pandas")
+    sys.meta_path.insert(0, refuse)
+    try:
+        pa.array([], pa.int64())
+    finally:
+        sys.meta_path.remove(refuse)
