@@ -21,6 +21,7 @@ from warcpack.write import features
 from warcpack.write.columns import prepare
 from warcpack.write.corpus import CorpusWriter
 from warcpack.write.outdir import JOURNAL, STAGING, Output, OutputError
+from warcpack.write.parquet import ParquetWriter
 from warcpack.write.summary import BuildSummary, Skipped
 
 pytestmark = pytest.mark.usefixtures("offline_hf")
@@ -183,6 +184,20 @@ def test_shards_jsonl_and_parquet_hold_the_same_rows_in_order(tmp_path):
     assert shard.column("id").to_pylist() == [r["id"] for r in rows[3:6]]
     assert not (out / STAGING).exists()
 
+
+
+def test_a_row_group_that_cannot_be_written_stops_the_writer(tmp_path):
+    """A row group pyarrow refuses stops the writing with pyarrow's error, and no shard is
+    renamed into place."""
+    values = [prepare(row).values for row in make_rows(4)]
+    values[2]["revision"] = "two"  # not an int64
+    writer = ParquetWriter(tmp_path / "text", features.arrow_schema("text"), shard_rows=3,
+                           row_group_rows=2)
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        for v in values:
+            writer.write(v)
+        writer.close()
+    assert not list((tmp_path / "text").glob("*-of-*"))
 
 def test_load_dataset_offline_gives_typed_rows_equal_to_the_jsonl(tmp_path):
     from datasets import load_dataset
