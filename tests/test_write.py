@@ -257,22 +257,31 @@ def test_redistributable_policy_keeps_only_free_text_but_every_metadata_row(tmp_
     assert saved["redistributable"] == {"true": 3, "false": 2, "unknown": 2}
 
 
+def _write_in_another_process(rows: list[dict], folder: Path, before: str = "",
+                              env: dict[str, str] | None = None) -> str:
+    """`write_corpus(folder, rows)` in a new Python process, after the code `before` (which
+    may use `t`, this module, and `Path`); what the process printed."""
+    rows_file = folder.parent / f"{folder.name}-rows.json"
+    rows_file.parent.mkdir(parents=True, exist_ok=True)
+    rows_file.write_text(json.dumps(rows), "utf-8")
+    code = "; ".join(filter(None, [
+        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[3])", before,
+        "import test_write as t",
+        "t.write_corpus(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text('utf-8')))"]))
+    done = subprocess.run([sys.executable, "-c", code, str(folder), str(rows_file),
+                           str(Path(__file__).parent)], capture_output=True, text=True,
+                          check=True, env=env)
+    return done.stdout
+
+
 def test_same_rows_give_the_same_bytes_in_any_folder_zone_and_locale(tmp_path):
     """Writing twice, in another process with another TZ and locale, gives identical files."""
     rows = make_rows(5)
     first = tmp_path / "a"
     write_corpus(first, rows)
-    rows_file = tmp_path / "rows.json"
-    rows_file.write_text(json.dumps(rows), "utf-8")
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[3]); import test_write as t; "
-        "from pathlib import Path; "
-        "t.write_corpus(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text('utf-8')))"
-    )
     env = {**os.environ, "TZ": "Pacific/Chatham", "LC_ALL": "C", "LANG": "C"}
     second = tmp_path / "elsewhere" / "b"
-    subprocess.run([sys.executable, "-c", code, str(second), str(rows_file),
-                    str(Path(__file__).parent)], check=True, env=env)
+    _write_in_another_process(rows, second, env=env)
     assert tree(first) == tree(second)
     assert len(tree(first)) == 9
     meta = pq.ParquetFile(first / "data/metadata/train-00000-of-00002.parquet").metadata
@@ -280,29 +289,26 @@ def test_same_rows_give_the_same_bytes_in_any_folder_zone_and_locale(tmp_path):
     assert str(tmp_path) not in "".join(v.decode("utf-8", "replace") for v in tree(first).values())
 
 
-
 def test_writing_without_pandas_gives_the_same_bytes_and_leaves_pandas_importable(tmp_path):
     """The command line tells pyarrow pandas is absent (`forgo_pandas`): converting rows then
     imports no pandas, the shards are the library's byte for byte, and pandas still works."""
     rows = make_rows(5)
     write_corpus(tmp_path / "a", rows)
-    rows_file = tmp_path / "rows.json"
-    rows_file.write_text(json.dumps(rows), "utf-8")
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[3]); "
-        "from pathlib import Path; from warcpack.write import features, parquet; "
-        "parquet.forgo_pandas(); import test_write as t; "
-        "w = parquet.ParquetWriter(Path(sys.argv[1] + '-alone'), "
-        "                          features.arrow_schema('text'), 3); "
-        "[w.write(t.prepare(row).values) for row in t.make_rows(5)]; w.close(); "
-        "print('pandas' in sys.modules); "
-        "t.write_corpus(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text('utf-8'))); "
-        "import pandas; print(pandas.DataFrame({'a': [1]}).size)"
+    before = (
+        "from warcpack.write import features, parquet; parquet.forgo_pandas(); "
+        "import test_write as t; "
+        "w = parquet.ParquetWriter(Path(sys.argv[1] + '-alone'), features.arrow_schema('text'), "
+        "3); [w.write(t.prepare(row).values) for row in t.make_rows(5)]; w.close(); "
+        "print('pandas' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b"), str(rows_file),
-                           str(Path(__file__).parent)], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False", "1"]
+    printed = _write_in_another_process(rows, tmp_path / "b", before)
+    assert printed.split() == ["False"]
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    pandas = subprocess.run([sys.executable, "-c", "import sys; from warcpack.write import "
+                             "parquet; parquet.forgo_pandas(); import pandas; "
+                             "print(pandas.DataFrame({'a': [1]}).size)"],
+                            capture_output=True, text=True, check=True)
+    assert pandas.stdout.split() == ["1"]
 
 
 # --- card, croissant, summary --------------------------------------------------------------------
