@@ -1,11 +1,14 @@
 """Imported once by the local engine's forkserver, before any worker is forked from it.
 
 Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema) and running
-one small page through it here means every worker starts with that work done and its memory
-shared, instead of paying it again, and again after each replacement. dateparser's locale
-tables (about half a second) are left to the first worker that needs them: htmldate reaches for
-dateparser on 2 of the 251 benchmark pages, and a rebuild of a few new pages usually never
-does, while every build waits for this warm-up before its first page.
+two small pages through it here means every worker starts with that work done and its memory
+shared, instead of paying it again, and again after each replacement. The second page has too
+little text for trafilatura's own reading, so it also runs the comparison with readability and
+jusText, whose first use loads every jusText stoplist (about 0.2 s): a worker meets such a page
+within its first units, and the server is otherwise idle while the driver starts. dateparser's
+locale tables (about half a second) are left to the first worker that needs them: htmldate
+reaches for dateparser on 2 of the 251 benchmark pages, and a rebuild of a few new pages usually
+never does, while every build waits for this warm-up before its first page.
 """
 
 from __future__ import annotations
@@ -22,21 +25,27 @@ _PAGE = (
       "already loaded, so no worker spends its first pages loading them.</p>" * 4
     + "</article><footer>Copyright 2021 Example. All rights reserved.</footer></body></html>"
 ).encode("utf-8")
+_SHORT = (
+    b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Note</title></head>"
+    b"<body><div>A short note: the reading room opens at nine.</div></body></html>"
+)
 
 
 def warm_up() -> None:
-    """Run one page through extraction; any failure is ignored (workers then warm up alone)."""
-    rec = SourceRecord(
-        ref=RecordRef("warm-up.warc.gz", 0, 0, "<urn:uuid:00000000-0000-0000-0000-000000000000>"),
-        warc_type="response", url="https://example.org/2021/03/warm-up",
-        warc_date="2021-03-04T00:00:00Z", payload_digest=None,
-        content_type="text/html; charset=utf-8", http_status=200,
-        http_headers=(("Content-Type", "text/html; charset=utf-8"),), warc_headers=(),
-        body=_PAGE)
-    try:
-        unit.process(rec)
-    except Exception:  # noqa: BLE001 (a warm-up must never stop the forkserver)
-        pass
+    """Run the pages through extraction; any failure is ignored (workers then warm up alone)."""
+    for body in (_PAGE, _SHORT):
+        rec = SourceRecord(
+            ref=RecordRef("warm-up.warc.gz", 0, 0,
+                          "<urn:uuid:00000000-0000-0000-0000-000000000000>"),
+            warc_type="response", url="https://example.org/2021/03/warm-up",
+            warc_date="2021-03-04T00:00:00Z", payload_digest=None,
+            content_type="text/html; charset=utf-8", http_status=200,
+            http_headers=(("Content-Type", "text/html; charset=utf-8"),), warc_headers=(),
+            body=body)
+        try:
+            unit.process(rec)
+        except Exception:  # noqa: BLE001 (a warm-up must never stop the forkserver)
+            pass
 
 
 warm_up()
