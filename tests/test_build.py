@@ -225,7 +225,6 @@ def test_same_store_gives_identical_corpus_whatever_workers_path_and_zone(crawl,
     assert "data/text/train-00000-of-00001.parquet" in first
 
 
-
 def test_the_command_builds_the_library_s_corpus_on_its_worker_pool(corpus, crawl, tmp_path):
     """`python -m warcpack build` (the `warcpack` command) on 2 workers writes exactly what the
     library's in-process build wrote."""
@@ -236,6 +235,7 @@ def test_the_command_builds_the_library_s_corpus_on_its_worker_pool(corpus, craw
     assert done.returncode == 0, done.stderr
     assert "rows written" in done.stderr
     assert tree(tmp_path / "out") == tree(corpus[0])
+
 
 def test_an_invalid_row_is_reported_with_its_record_and_never_written(crawl, tmp_path,
                                                                       monkeypatch):

@@ -185,7 +185,6 @@ def test_shards_jsonl_and_parquet_hold_the_same_rows_in_order(tmp_path):
     assert not (out / STAGING).exists()
 
 
-
 def test_a_row_group_that_cannot_be_written_stops_the_writer(tmp_path):
     """A row group pyarrow refuses stops the writing with pyarrow's error, and no shard is
     renamed into place."""
@@ -198,6 +197,7 @@ def test_a_row_group_that_cannot_be_written_stops_the_writer(tmp_path):
             writer.write(v)
         writer.close()
     assert not list((tmp_path / "text").glob("*-of-*"))
+
 
 def test_load_dataset_offline_gives_typed_rows_equal_to_the_jsonl(tmp_path):
     from datasets import load_dataset
