@@ -24,20 +24,21 @@ def _option(args: list[str], name: str) -> str | None:
     return value
 
 
-def _may_use_pool(args: list[str]) -> bool:
-    """Whether `warcpack ARGS` looks like a build on the local process pool. A look at the raw
+def _build_on_pool(args: list[str]) -> bool:
+    """Whether `warcpack ARGS` looks like a build on the local engine. A look at the raw
     arguments before they are parsed: a wrong guess only starts the worker server for nothing,
     or leaves it to start when the build begins, as it does for other callers."""
     return (args[:1] == ["build"] and "--help" not in args
-            and _option(args, "--engine") in (None, "local")
-            and _option(args, "--workers") != "1")
+            and _option(args, "--engine") in (None, "local"))
 
 
 def main() -> None:
-    if _may_use_pool(sys.argv[1:]):
+    args = sys.argv[1:]
+    if _build_on_pool(args):
         from warcpack.engines.forkserver import prestart
 
-        prestart(None)
+        workers = _option(args, "--workers") or ""
+        prestart(int(workers) if workers.isdigit() else None)  # it decides whether a pool runs
     from warcpack.cli import app
 
     app()
