@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,25 @@ def test_engine_choice_errors_are_clear(store, tmp_path):
         build(store, tmp_path / "out", engine="spark", progress=False)
     with pytest.raises(BuildError, match="--address is for the ray engine"):
         build(store, tmp_path / "out", address="10.0.0.1:6379", progress=False)
+
+
+def test_a_worker_starts_warm_and_holds_only_the_extraction_stack(store):
+    """Workers fork from the forkserver after `preload`: its pages must reach their rows (or
+    workers pay the warm-up again), and a unit must not pull in the writers' or the CLI's
+    libraries, which would cost each worker their import time and memory."""
+    script = (
+        "import sys\n"
+        "from warcpack.engines import preload\n"
+        "from warcpack.cache import fingerprint\n"
+        "from warcpack.engines.unit import Job, run_job_unit\n"
+        "from warcpack.plan import plan\n"
+        "from warcpack.store import Store\n"
+        "assert preload.warm_up() == 2\n"
+        f"unit = plan(Store.open({str(store)!r}), 2)[0]\n"
+        f"result = run_job_unit(Job({str(store.resolve())!r}, fingerprint()), unit, {{}})\n"
+        "print(result.records, sorted(m for m in ('pyarrow', 'pandas', 'rich', 'datasets')"
+        " if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout == "2 []\n"  # the unit's two records, and none of those libraries

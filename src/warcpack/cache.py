@@ -60,7 +60,7 @@ def fingerprint_parts(limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE
                       ) -> dict[str, Any]:
     """Everything besides the record itself that the rows depend on, by name."""
     from warcpack import __version__
-    from warcpack.release import dependency_versions, site_config_sha256, source_sha256
+    from warcpack.installation import dependency_versions, site_config_sha256, source_sha256
     from warcpack.row import schema_version
 
     return {

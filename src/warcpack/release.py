@@ -14,14 +14,8 @@ exactly those files (whatever was captured since) and compares every output hash
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import platform
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
-from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +26,13 @@ from rich.markup import escape
 from warcpack import __version__, changelog
 from warcpack.build import BuildError, BuildSummary, build
 from warcpack.diff import RELEASE_MANIFEST, CorpusDiff, diff
+from warcpack.installation import (  # noqa: F401  (read from here too)
+    OUTPUT_DEPENDENCIES,
+    dependency_versions,
+    site_config_sha256,
+    source_sha256,
+    tool,
+)
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
@@ -42,14 +43,6 @@ from warcpack.textmode import ACCURATE
 from warcpack.write.corpus import SHARD_ROWS
 
 MANIFEST_FORMAT = 1
-# Libraries whose versions can change a byte of the output: parsing, extraction and dates
-# (text and metadata), decoding, reading WARCs and the index, time zone rules, validation
-# (which rows are refused), and the writers (parquet, the card's YAML and features).
-OUTPUT_DEPENDENCIES = (
-    "brotli", "cdxj-indexer", "charset-normalizer", "courlan", "datasets", "dateparser",
-    "htmldate", "jsonschema", "justext", "lxml", "lxml-html-clean", "pyarrow", "python-dateutil",
-    "pyyaml", "surt", "trafilatura", "tzdata", "warcio",
-)
 
 
 class ReleaseError(Exception):
@@ -58,44 +51,6 @@ class ReleaseError(Exception):
 
 class RebuildError(Exception):
     """A rebuild cannot run (unreadable manifest, a WARC file missing or altered)."""
-
-
-# --- what a release is made with ------------------------------------------------------------------
-
-
-def dependency_versions() -> dict[str, str]:
-    """Installed versions of the output-shaping libraries, and of Python itself."""
-    found = {"python": platform.python_version()}
-    for name in OUTPUT_DEPENDENCIES:
-        try:
-            found[name] = package_version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return dict(sorted(found.items()))
-
-
-def source_sha256() -> str:
-    """sha256 over warcpack's own code and data files (path and content hash of each): the
-    same for every install of the same source, whatever its version number says."""
-    root = Path(str(package_files("warcpack")))
-    lines = []
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in names:
-            if name.endswith((".py", ".toml", ".json")):
-                path = Path(folder) / name
-                lines.append(f"{path.relative_to(root).as_posix()}  {sha256_file(path)}\n")
-    return hashlib.sha256("".join(sorted(lines)).encode("utf-8")).hexdigest()
-
-
-def site_config_sha256() -> str:
-    """sha256 of the site config the build reads (the packaged sites.toml)."""
-    data = package_files("warcpack").joinpath("sites.toml").read_bytes()
-    return hashlib.sha256(data).hexdigest()
-
-
-def tool() -> dict[str, str]:
-    return {"name": "warcpack", "version": __version__, "source_sha256": source_sha256()}
 
 
 # --- versions -------------------------------------------------------------------------------------

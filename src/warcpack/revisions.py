@@ -42,7 +42,7 @@ def capture_order(captured: str | None, warc_file: str, offset: int) -> tuple[st
     then its place in the store, which orders captures made within the same second."""
     if not captured:
         return ("", warc_file, offset)
-    from warcpack.write.features import parse_instant
+    from warcpack.write.columns import parse_instant  # not features: workers need no pyarrow
 
     return (parse_instant(captured).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), warc_file, offset)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from warcpack.engines import unit  # noqa: F401  (the import is the point)
 from warcpack.record import RecordRef, SourceRecord
+from warcpack.write.spool import Spooled
 
 _PAGE = (
     "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Warm-up</title>"
@@ -31,11 +32,13 @@ _SHORT = (
 )
 
 
-def warm_up() -> None:
-    """Run the pages through extraction; any failure is ignored (workers then warm up alone)."""
+def warm_up() -> int:
+    """Run the pages through extraction, to their rows; how many rows they made (2). Any
+    failure is ignored: workers then warm up alone."""
+    rows = 0
     for body in (_PAGE, _SHORT):
         rec = SourceRecord(
-            ref=RecordRef("warm-up.warc.gz", 0, 0,
+            ref=RecordRef("warm-up.warc.gz", 0, len(body),
                           "<urn:uuid:00000000-0000-0000-0000-000000000000>"),
             warc_type="response", url="https://example.org/2021/03/warm-up",
             warc_date="2021-03-04T00:00:00Z", payload_digest=None,
@@ -43,9 +46,9 @@ def warm_up() -> None:
             http_headers=(("Content-Type", "text/html; charset=utf-8"),), warc_headers=(),
             body=body)
         try:
-            unit.process(rec)
+            rows += isinstance(unit.process(rec), Spooled)
         except Exception:  # noqa: BLE001 (a warm-up must never stop the forkserver)
             pass
-
+    return rows
 
 warm_up()
