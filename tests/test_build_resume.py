@@ -25,7 +25,7 @@ import pytest
 from store_helpers import benchmark_pages, write_warc
 
 from warcpack.cache import CACHE_DIR, CACHE_FILE, ResultCache
-from warcpack.release import source_sha256
+from warcpack.installation import source_sha256
 from warcpack.store.ingest import ingest
 
 KILLS = 20

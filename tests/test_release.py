@@ -20,9 +20,9 @@ from servers import TestServer
 from typer.testing import CliRunner
 
 from warcpack.cli import app
+from warcpack.installation import dependency_versions
 from warcpack.release import (
     ReleaseError,
-    dependency_versions,
     load_manifest,
     release,
     releases,

@@ -26,13 +26,7 @@ from rich.markup import escape
 from warcpack import __version__, changelog
 from warcpack.build import BuildError, BuildSummary, build
 from warcpack.diff import RELEASE_MANIFEST, CorpusDiff, diff
-from warcpack.installation import (  # noqa: F401  (read from here too)
-    OUTPUT_DEPENDENCIES,
-    dependency_versions,
-    site_config_sha256,
-    source_sha256,
-    tool,
-)
+from warcpack.installation import dependency_versions, site_config_sha256, source_sha256, tool
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.row import schema_version
 from warcpack.store import Store, StoreError
