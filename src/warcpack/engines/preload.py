@@ -1,15 +1,16 @@
 """Imported once by the local engine's forkserver, before any worker is forked from it.
 
-Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema) and running
-two small pages through it to their validated rows here means every worker starts with that work done and its memory
-shared, instead of paying it again, and again after each replacement. The second page has too
-little text for trafilatura's own reading, so it also runs the comparison with readability and
-jusText, whose first use loads every jusText stoplist (about 0.2 s): a worker meets such a page
-within its first units, and the server is otherwise idle while the driver starts. dateparser's
-locale tables (about half a second) are left to the first worker that needs them: htmldate
-reaches for dateparser on 2 of the 251 benchmark pages, and a rebuild of a few new pages usually
-never does, while every build waits for this warm-up before its first page. Nothing of the
-writers (pyarrow) or the CLI is imported: a worker has no use for them.
+Importing the extraction stack (trafilatura, lxml, htmldate, jsonschema) and running two small
+pages through it to their validated rows here means every worker starts with that work done and
+its memory shared, instead of paying it again, and again after each replacement. The second page
+has too little text for trafilatura's own reading, so it also runs the comparison with
+readability and jusText, whose first use loads every jusText stoplist (about 0.2 s): a worker
+meets such a page within its first units, so the cost is paid once here instead of once per
+worker (the server is then ready a little after the driver, and a build's start waits for it).
+dateparser's locale tables (about half a second) are left to the first worker that needs them:
+htmldate reaches for dateparser on 2 of the 251 benchmark pages, and a rebuild of a few new
+pages usually never does, while every build waits for this warm-up before its first page.
+Nothing of the writers (pyarrow) or the CLI is imported: a worker has no use for them.
 """
 
 from __future__ import annotations
