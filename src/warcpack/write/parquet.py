@@ -97,6 +97,6 @@ def forgo_pandas() -> None:
     refuse = _Refuse("pandas")
     sys.meta_path.insert(0, refuse)
     try:
-        pa.array([], pa.int64())
+        warm_up()  # the first conversion, which asks for pandas and remembers the answer
     finally:
         sys.meta_path.remove(refuse)
