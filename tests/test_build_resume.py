@@ -104,7 +104,7 @@ def new_store(warcs: list[Path], root: Path) -> Path:
 
     ingest(warcs, root)
     cache = ResultCache(root / CACHE_DIR / CACHE_FILE)
-    card_features(cache)
+    card_features(cache)()
     cache.close()
     return root
 

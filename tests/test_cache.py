@@ -192,3 +192,26 @@ def test_cli_cache_folder_and_no_cache(store, tmp_path):
     assert "0 done before, 3 records extracted" in " ".join(result.output.split())
     assert not (store / CACHE_DIR).exists()
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_the_cards_features_are_derived_once_and_a_failure_reaches_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deriving the card's features imports `datasets`, so it runs on a thread while the workers
+    do; the cache keeps the result, and an error in that thread is the build's error, not a
+    hang or a card without features."""
+    from warcpack.build import card_features
+    from warcpack.write import features
+
+    cache = ResultCache(tmp_path / "a.sqlite")
+    derived = card_features(cache)()
+    assert derived == {c: features.features_yaml(c) for c in features.CONFIGS}
+    assert {f["name"] for f in derived["text"]} >= {"text", "url", "provenance"}
+
+    def broken(config: str) -> list[dict[str, object]]:
+        raise RuntimeError(f"cannot derive {config}")
+
+    monkeypatch.setattr(features, "features_yaml", broken)
+    assert card_features(cache)() == derived  # kept: nothing derived again
+    cache.close()
+    with pytest.raises(RuntimeError, match="cannot derive"):
+        card_features(ResultCache(tmp_path / "b.sqlite"))()

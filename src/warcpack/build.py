@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -51,6 +53,7 @@ from warcpack.cache import (
 )
 from warcpack.engines import EngineError, make_engine
 from warcpack.engines.unit import Job, UnitResult, process, run_unit
+from warcpack.installation import extractor_versions
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.plan import MAX_RECORDS, NOT_IN_STORE, WorkUnit, plan, plan_records
 from warcpack.revisions import RevisionStats, assign
@@ -230,7 +233,7 @@ def build(
         text_policy=text_policy,
         schema_version=schema_version(),
         tool_version=__version__,
-        extractor_versions={},  # known once the cache is open (see `_extractor_versions`)
+        extractor_versions=extractor_versions(),
         writer_versions=writer_versions(),
         store={"warc_files": len(manifest), "manifest_sha256": _manifest_sha256(manifest)},
         records_list=listed,
@@ -246,6 +249,7 @@ def build(
     with output, ExitStack() as stack:
         results, lasting = _open_cache(opened, output, cache, use_cache, console)
         stack.callback(results.close)
+        features_yaml = card_features(results)
         spool = RowSpool(output.staging / SPOOL)
         stack.callback(spool.close)
         bar = _progress(console) if progress else None
@@ -263,7 +267,6 @@ def build(
 
         spool.add_skips((0, skip) for skip in unlisted)
         fp = fingerprint(limits, text_mode)
-        summary.extractor_versions = _extractor_versions(results, fp)
         store_sha256 = _manifest_sha256(whole)
         keys = {u.id: unit_key(fp, u.id, file_facts(opened.root, u.file, whole[u.file]),
                                store_sha256 if u.revisits else None) for u in units}
@@ -301,7 +304,7 @@ def build(
                     done(result.records, result.outcomes)
         except (StoreError, EngineError) as exc:
             raise BuildError(str(exc)) from None
-        _write(output, summary, spool, shard_rows, bar, card_features(results))
+        _write(output, summary, spool, shard_rows, bar, features_yaml())
         if lasting:
             results.prune(fp)
             results.close()
@@ -313,23 +316,24 @@ def build(
     return summary
 
 
-def _extractor_versions(results: ResultCache, fp: str) -> dict[str, str]:
-    """`extract.extractor_versions()`, kept in the cache under the fingerprint (which covers
-    those versions): a build whose extraction runs in worker processes need not import the
-    extractors here just to name their versions."""
-    def versions() -> dict[str, str]:
-        from warcpack.extract import extractor_versions
+def card_features(results: ResultCache) -> Callable[[], dict[str, list[dict[str, object]]]]:
+    """The card's features of each config, kept in the cache under what they derive from.
+    Deriving them imports `datasets` (about a second), so when the cache lacks them they are
+    derived on a thread while the workers start and run; the returned function waits for them."""
+    name = f"features-yaml {features.features_key()}"
+    found = results.recall(name)
+    if found is not None:
+        return lambda: found
+    derived: Future[dict[str, list[dict[str, object]]]] = Future()
 
-        return dict(extractor_versions())
+    def derive() -> None:
+        try:
+            derived.set_result({c: features.features_yaml(c) for c in features.CONFIGS})
+        except BaseException as exc:  # raised again by the caller, in the build's thread
+            derived.set_exception(exc)
 
-    return results.memo(f"extractor-versions {fp}", versions)
-
-
-def card_features(results: ResultCache) -> dict[str, list[dict[str, object]]]:
-    """The card's features of each config, kept in the cache under what they derive from
-    (deriving them imports `datasets`, which takes seconds)."""
-    return results.memo(f"features-yaml {features.features_key()}", lambda: {
-        name: features.features_yaml(name) for name in features.CONFIGS})
+    threading.Thread(target=derive, name="card-features", daemon=True).start()
+    return lambda: results.memo(name, derived.result)
 
 
 def _write(output: Output, summary: BuildSummary, spool: RowSpool, shard_rows: int,

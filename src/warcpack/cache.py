@@ -262,11 +262,16 @@ class ResultCache:
             params.append(stop)
         return {key: _outcome(*values) for key, *values in self._db.execute(query, params)}
 
+    def recall(self, name: str) -> Any:
+        """The value `memo` keeps under `name`, or None."""
+        found = self._db.execute("SELECT value FROM memo WHERE name = ?", (name,)).fetchone()
+        return None if found is None else json.loads(found[0])
+
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         """A JSON value derived from versions alone (`name` must say which), computed once."""
-        found = self._db.execute("SELECT value FROM memo WHERE name = ?", (name,)).fetchone()
+        found = self.recall(name)
         if found is not None:
-            return json.loads(found[0])
+            return found
         value = compute()
         self._db.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (name, json.dumps(value)))
         return value

@@ -37,6 +37,18 @@ def dependency_versions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def extractor_versions() -> dict[str, str]:
+    """Versions of the libraries that read a page's text and dates, named in every build's
+    summary and card; read from package metadata, so naming them imports none of them."""
+    found = {}
+    for name in ("charset_normalizer", "htmldate", "lxml", "trafilatura"):
+        try:
+            found[name] = package_version(name.replace("_", "-"))
+        except PackageNotFoundError:
+            found[name] = "unknown"
+    return found
+
+
 def source_sha256() -> str:
     """sha256 over warcpack's own code and data files (path and content hash of each): the
     same for every install of the same source, whatever its version number says."""

@@ -22,10 +22,11 @@ from dataclasses import replace
 
 from warcpack.extract.decode import Decoded, decode
 from warcpack.extract.html import extract_html
-from warcpack.extract.page import Page, package_version
+from warcpack.extract.page import Page
 from warcpack.extract.sites import SiteConfig, SiteConfigError, SiteRule
 from warcpack.extract.sniff import media_type
 from warcpack.extract.textpage import extract_text
+from warcpack.installation import extractor_versions
 from warcpack.limits import DEFAULT_LIMITS, TIMEOUT_REASON, ExtractionTimeout, Limits, deadline
 from warcpack.record import SourceRecord
 from warcpack.row import Extracted, Skip
@@ -39,12 +40,6 @@ __all__ = [
 MAX_CHARS = DEFAULT_LIMITS.max_html_chars  # kept for callers that name it; see Limits
 _HTML = ("text/html", "application/xhtml+xml")
 _TEXT = ("text/plain",)
-
-
-def extractor_versions() -> dict[str, str]:
-    """Versions of the libraries that shape the rows, for provenance and rebuild checks."""
-    names = ("charset_normalizer", "htmldate", "lxml", "trafilatura")
-    return {name: package_version(name.replace("_", "-")) for name in names}
 
 
 def extract(
