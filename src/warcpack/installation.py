@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files as package_files
 from pathlib import Path
 
@@ -26,27 +26,29 @@ OUTPUT_DEPENDENCIES = (
 )
 
 
+@cache
+def installed_version(name: str, missing: str = "unknown") -> str:
+    """The installed version of a distribution, or `missing`. Read once per process: it cannot
+    change while a build runs, and reading package metadata for every record is slow."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return missing
+
+
 def dependency_versions() -> dict[str, str]:
     """Installed versions of the output-shaping libraries, and of Python itself."""
     found = {"python": platform.python_version()}
     for name in OUTPUT_DEPENDENCIES:
-        try:
-            found[name] = package_version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
+        found[name] = installed_version(name, "not installed")
     return dict(sorted(found.items()))
 
 
 def extractor_versions() -> dict[str, str]:
     """Versions of the libraries that read a page's text and dates, named in every build's
     summary and card; read from package metadata, so naming them imports none of them."""
-    found = {}
-    for name in ("charset_normalizer", "htmldate", "lxml", "trafilatura"):
-        try:
-            found[name] = package_version(name.replace("_", "-"))
-        except PackageNotFoundError:
-            found[name] = "unknown"
-    return found
+    names = ("charset_normalizer", "htmldate", "lxml", "trafilatura")
+    return {name: installed_version(name.replace("_", "-")) for name in names}
 
 
 def source_sha256() -> str:

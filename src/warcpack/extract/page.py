@@ -6,28 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
 
 from warcpack.extract.dates import PageDates, capture_instant, http_date
 from warcpack.extract.decode import Decoded
 from warcpack.extract.sites import SiteConfig, SiteRule
+from warcpack.installation import installed_version
 from warcpack.record import SourceRecord
 from warcpack.row import Extracted
 
 _LANG = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|\d{3}))?(?:-[a-z0-9]{1,8})*$", re.I)
-
-
-@cache
-def package_version(name: str) -> str:
-    """The installed version of a distribution (read once per process: it cannot change while
-    a build runs, and reading package metadata for every record is slow)."""
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def site_of(url: str, hints: dict[str, str]) -> str | None:
@@ -114,7 +103,7 @@ class Page:
             charset=self.decoded.charset,
             charset_source=self.decoded.source,
             extractor=extractor,
-            extractor_version=package_version("warcpack"),
+            extractor_version=installed_version("warcpack"),
             **dates.fields(),  # type: ignore[arg-type]
             **fields,
         )
