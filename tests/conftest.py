@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from store_helpers import ARTICLE_HTML, SEED, SHARED
 
 OFFLINE = {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests read real pages from the shared material beside the checkout; without it they
+    would fail one by one with errors that do not say why, so the run stops here and says."""
+    missing = next((p for p in (ARTICLE_HTML, SEED) if not p.exists()), None)
+    if missing is not None:
+        raise pytest.UsageError(
+            f"the tests read real pages from {SHARED} (seed/ and benchmark/), and {missing} is "
+            "not there: put the shared folder beside this checkout, then run `make test` again")
 
 
 @pytest.fixture
