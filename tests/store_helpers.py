@@ -6,6 +6,8 @@ Kept out of conftest.py so the store tests import exactly what they use.
 from __future__ import annotations
 
 import gzip
+import io
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -68,6 +71,57 @@ def serve_directory(root: Path) -> Iterator[str]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _ObjectHandler(SimpleHTTPRequestHandler):
+    """Files of a folder as an object store serves them: byte ranges and ETags, no listings
+    (a store at a URL must not need one). Every request is noted in `server.requests`."""
+
+    def send_head(self) -> io.BytesIO | None:
+        path = Path(self.translate_path(self.path))
+        self.server.requests.append((self.command, self.path, self.headers.get("Range")))
+        if not path.is_file():
+            self.send_error(404, "Not Found")
+            return None
+        data = path.read_bytes()
+        start, stop = 0, len(data)
+        wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range") or "")
+        if wanted and (wanted[1] or wanted[2]):
+            if wanted[1]:
+                start = int(wanted[1])
+                stop = min(len(data), int(wanted[2]) + 1) if wanted[2] else len(data)
+            else:
+                start = max(0, len(data) - int(wanted[2]))
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        stat = path.stat()
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"')
+        self.send_header("Content-Length", str(stop - start))
+        self.end_headers()
+        return io.BytesIO(data[start:stop])
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def serve_objects(root: Path) -> Iterator[tuple[str, list[tuple[str, str, str | None]]]]:
+    """A real HTTP server on 127.0.0.1 over `root`, answering byte ranges like an object store;
+    yields its base URL and the (method, path, Range header) of every request it gets."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_ObjectHandler, directory=str(root)))
+    server.daemon_threads = True
+    server.requests = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.requests  # type: ignore
     finally:
         server.shutdown()
         server.server_close()
@@ -131,4 +185,40 @@ def benchmark_store(base: Path, count: int = 4) -> Path:
         {"url": f"https://news.example.org/{name}", "date": "2024-05-01T08:00:00Z",
          "body": body} for name, body in sorted(benchmark_pages(count).items())])
     ingest([base / "a.warc.gz"], base / "store")
+    return base / "store"
+
+
+def two_file_store(base: Path) -> Path:
+    """A store of two files: six benchmark pages, a 404, and a revisit of a page of the first
+    file in the second (its row needs a record of another file)."""
+    from warcpack.store.ingest import ingest
+
+    pages = benchmark_pages(6)
+    names = sorted(pages)
+    write_warc(base / "a.warc.gz", [
+        {"url": f"https://news.example.org/{n}", "date": f"2024-05-0{i + 1}T08:00:00Z",
+         "body": pages[n]} for i, n in enumerate(names[:4])])
+    with (base / "a.warc.gz").open("rb") as fh:
+        first = next(iter(ArchiveIterator(fh))).rec_headers
+    with (base / "b.warc.gz").open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_revisit_record(
+            first.get_header("WARC-Target-URI"), first.get_header("WARC-Payload-Digest"),
+            first.get_header("WARC-Target-URI"), first.get_header("WARC-Date"),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                          protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": "2024-06-02T08:00:00Z",
+                               "WARC-Refers-To": first.get_header("WARC-Record-ID")}))
+        for name in names[4:]:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://blog.example.net/{name}", "response", payload=BytesIO(pages[name]),
+                http_headers=http, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
+        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            "https://blog.example.net/gone", "response", payload=BytesIO(b"<p>gone</p>"),
+            http_headers=gone, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
+    ingest([base / "a.warc.gz", base / "b.warc.gz"], base / "store")
     return base / "store"

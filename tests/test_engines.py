@@ -1,20 +1,17 @@
-"""Engines run the same plan with the same unit function: the Ray engine's corpus is byte-identical
-to the local engine's; units are named by their file and range, never by who runs them; a worker
-whose extractor differs from the driver's refuses to work."""
+"""Engines run the same plan with the same unit function: the Ray engine's corpus, read from a
+store at a URL, is byte-identical to the local engine's; units are named by their file and
+range, never by who runs them; a worker whose extractor differs from the driver's refuses to
+work."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from store_helpers import benchmark_pages, write_warc
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from store_helpers import serve_objects, two_file_store
 
 from warcpack.build import BuildError, build
 from warcpack.cache import fingerprint
@@ -22,44 +19,13 @@ from warcpack.engines import EngineError, make_engine
 from warcpack.engines.unit import Job, VersionMismatch, run_job_unit
 from warcpack.plan import plan
 from warcpack.store import Store
-from warcpack.store.ingest import ingest
 
 pytestmark = pytest.mark.usefixtures("offline_hf")
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    """Two files: benchmark pages, a 404, a revisit of a page in the other file."""
-    base = tmp_path_factory.mktemp("crawl")
-    pages = benchmark_pages(6)
-    names = sorted(pages)
-    write_warc(base / "a.warc.gz", [
-        {"url": f"https://news.example.org/{n}", "date": f"2024-05-0{i + 1}T08:00:00Z",
-         "body": pages[n]} for i, n in enumerate(names[:4])])
-    with (base / "a.warc.gz").open("rb") as fh:
-        first = next(iter(ArchiveIterator(fh))).rec_headers
-    with (base / "b.warc.gz").open("wb") as fh:
-        writer = WARCWriter(fh, gzip=True)
-        writer.write_record(writer.create_revisit_record(
-            first.get_header("WARC-Target-URI"), first.get_header("WARC-Payload-Digest"),
-            first.get_header("WARC-Target-URI"), first.get_header("WARC-Date"),
-            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
-                                          protocol="HTTP/1.1"),
-            warc_headers_dict={"WARC-Date": "2024-06-02T08:00:00Z",
-                               "WARC-Refers-To": first.get_header("WARC-Record-ID")}))
-        for name in names[4:]:
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
-                                    protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(
-                f"https://blog.example.net/{name}", "response", payload=io.BytesIO(pages[name]),
-                http_headers=http, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
-        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")],
-                                protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(
-            "https://blog.example.net/gone", "response", payload=io.BytesIO(b"<p>gone</p>"),
-            http_headers=gone, warc_headers_dict={"WARC-Date": "2024-06-01T08:00:00Z"}))
-    ingest([base / "a.warc.gz", base / "b.warc.gz"], base / "store")
-    return base / "store"
+    return two_file_store(tmp_path_factory.mktemp("crawl"))
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -78,6 +44,7 @@ def test_units_are_named_by_file_and_range_not_by_order_or_worker(store):
 
 
 def test_ray_engine_output_is_byte_identical_to_the_local_engine(store, tmp_path):
+    """The Ray tasks read the store over HTTP, as a cluster's nodes read an object store."""
     ray = pytest.importorskip("ray")
     local = build(store, tmp_path / "local", workers=2, unit_records=2, progress=False,
                   cache=tmp_path / "local-cache")
@@ -85,8 +52,10 @@ def test_ray_engine_output_is_byte_identical_to_the_local_engine(store, tmp_path
     assert local.skipped_by_reason == {"http-status": 1}
     os.environ.pop("RAY_ADDRESS", None)
     try:
-        remote = build(store, tmp_path / "ray", engine="ray", workers=2, unit_records=2,
-                       progress=False, cache=tmp_path / "ray-cache")
+        with serve_objects(store.parent) as (base, requests):
+            remote = build(f"{base}/{store.name}", tmp_path / "ray", engine="ray", workers=2,
+                           unit_records=2, progress=False, cache=tmp_path / "ray-cache")
+        assert any(".warc.gz" in path for _, path, _ in requests)
     finally:
         if ray.is_initialized():
             ray.shutdown()

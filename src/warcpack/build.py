@@ -98,7 +98,7 @@ def _progress(console: Console) -> Progress:
 # --- inputs -------------------------------------------------------------------------------------
 
 
-def _open_store(store: Path | Store) -> Store:
+def _open_store(store: Path | str | Store) -> Store:
     if isinstance(store, Store):
         return store
     try:
@@ -107,8 +107,11 @@ def _open_store(store: Path | Store) -> Store:
         raise BuildError(str(exc)) from None
 
 
-def _check_apart(store_root: Path, out: Path) -> None:
+def _check_apart(store: Store, out: Path) -> None:
     """Refuse an output folder that is, or holds, the store: a build replaces what is in OUT."""
+    if store.remote:
+        return
+    store_root = store.root
     store_abs, out_abs = store_root.resolve(), out.resolve()
     if store_abs == out_abs or out_abs in store_abs.parents:
         raise BuildError(f"the output folder {out} must not be or contain the store {store_root}")
@@ -153,7 +156,10 @@ def _open_cache(store: Store, output: Output, cache: Path | str | None, use_cach
     """(the result cache, whether it outlives this build). Without a usable cache folder, the
     cache lives in OUT's staging folder: it still lets an interrupted build resume."""
     resume = output.staging / RESUME
-    if use_cache:
+    if use_cache and cache is None and store.remote:
+        console.print(f"[yellow]note:[/] the store {store.root} is read-only, so this build "
+                      "keeps its results only until it ends (use --cache DIR to keep them)")
+    elif use_cache:
         folder = Path(cache) if cache is not None else store.root / CACHE_DIR
         path = folder / CACHE_FILE
         try:
@@ -174,7 +180,7 @@ def _open_cache(store: Store, output: Output, cache: Path | str | None, use_cach
 
 
 def build(
-    store: Path | Store,
+    store: Path | str | Store,
     out: Path,
     *,
     workers: int | None = None,
@@ -199,10 +205,13 @@ def build(
     the work units; neither changes which rows are written. `files`: build from these committed
     WARC files only (default: every one), as a rebuild of an older release does. `records`: a
     CSV or parquet record list (see `recordlist`): build from exactly those records.
+    `store`: a store folder, a URL that fsspec reads (`s3://bucket/warcs`: read-only, every
+    worker reads it, so a cluster needs no shared filesystem), or an open Store.
     `engine`: "local" or "ray" (`address`: the Ray cluster). `cache`: the folder of the result
-    cache (default `<store>/.cache`); `use_cache=False` starts afresh and keeps no results
-    beyond this build (an interrupted run still resumes). `limits`: per-record bounds (see
-    `warcpack.limits`); other than the defaults, they are named in build-summary.json.
+    cache (default `<store>/.cache`; none for a store at a URL); `use_cache=False` starts
+    afresh and keeps no results beyond this build (an interrupted run still resumes).
+    `limits`: per-record bounds (see `warcpack.limits`); other than the defaults, they are
+    named in build-summary.json.
     `text_mode`: how HTML main text is read, "accurate" (default) or "fast" (about half the
     extraction's cost; see `warcpack.extract.maintext`); named in the summary when "fast".
     """
@@ -222,7 +231,7 @@ def build(
         raise BuildError(str(exc)) from None
     opened = _open_store(store)
     out = Path(out)
-    _check_apart(opened.root, out)
+    _check_apart(opened, out)
     try:
         whole = opened.manifest()
         manifest = _selected(whole, files, opened.root)
@@ -268,8 +277,10 @@ def build(
         spool.add_skips((0, skip) for skip in unlisted)
         fp = fingerprint(limits, text_mode)
         store_sha256 = _manifest_sha256(whole)
-        keys = {u.id: unit_key(fp, u.id, file_facts(opened.root, u.file, whole[u.file]),
-                               store_sha256 if u.revisits else None) for u in units}
+        facts = {name: file_facts(opened.root, name, whole[name])  # one look per file
+                 for name in sorted({u.file for u in units})}
+        keys = {u.id: unit_key(fp, u.id, facts[u.file], store_sha256 if u.revisits else None)
+                for u in units}
         present = {u.id for u in units if results.has_unit(keys[u.id])}
         cached = [u for u in units if u.id in present]
         todo = [u for u in units if u.id not in present]
@@ -291,7 +302,8 @@ def build(
             for unit in units:
                 yield unit, results.known(fp, unit.file, unit.start, unit.stop)
 
-        job = Job(str(opened.root.resolve()), fp, limits, text_mode)
+        job = Job(str(opened.root if opened.remote else opened.root.resolve()), fp, limits,
+                  text_mode)
         try:
             for batch, idle in ((todo, take_cached), (missed, None)):
                 if not batch:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import sys
 import zlib
@@ -40,6 +39,7 @@ from typing import Any
 
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import SourceRecord
+from warcpack.store.location import StoreRoot, file_identity
 from warcpack.textmode import ACCURATE
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
@@ -335,11 +335,9 @@ def unit_key(fp: str, unit_id: str, file_facts: str, store_digest: str | None) -
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_facts(root: Path, name: str, sha256: str) -> str:
+def file_facts(root: StoreRoot, name: str, sha256: str) -> str:
     """What identifies a committed file's bytes: its sha256 from SHA256SUMS, and its size and
-    mtime, so a file changed behind the store's back is read again, never served stale."""
-    try:
-        st = os.stat(root / name)
-    except OSError:
-        return f"{sha256} missing"
-    return f"{sha256} {st.st_size} {st.st_mtime_ns}"
+    mtime (an object's ETag), so a file changed behind the store's back is read again, never
+    served stale."""
+    identity = file_identity(root / name)
+    return f"{sha256} {identity}" if identity is not None else f"{sha256} missing"

@@ -19,6 +19,9 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 
 StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
+ReadStoreOpt = typer.Option(
+    "warcs", "--store", "-s", help="The WARC store: a folder, or a URL read through fsspec "
+    "(s3://bucket/warcs, gs://..., https://...; read-only; install the backend, e.g. s3fs).")
 
 TextModeOpt = typer.Option(
     "accurate", help="How HTML main text is read: accurate (two trafilatura passes reconciled) "
@@ -158,7 +161,7 @@ def verify(store: Path = StoreOpt) -> None:
 # --- build -------------------------------------------------------------------------------------
 @app.command()
 def build(
-    store: Path = StoreOpt,
+    store: str = ReadStoreOpt,
     out: Path = typer.Option(Path("corpus"), "--out", "-o", help="Output folder of the corpus."),
     workers: int = typer.Option(
         0, help="Worker processes (local engine), or tasks at once (ray); 0: one per core."
@@ -176,8 +179,8 @@ def build(
         "Ray instance)."
     ),
     cache: Path = typer.Option(
-        None, help="Folder of the result cache (default: STORE/.cache): a rebuild extracts only "
-        "records it has not seen."
+        None, help="Folder of the result cache (default: STORE/.cache; none for a store at a "
+        "URL): a rebuild extracts only records it has not seen."
     ),
     use_cache: bool = typer.Option(
         True, "--use-cache/--no-cache", help="Reuse earlier results (--no-cache: extract "

@@ -13,12 +13,12 @@ import contextlib
 import heapq
 import io
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from warcpack.store.location import open_for_probes, size_of
 from warcpack.store.scan import Slot, scan
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def iter_index(path: Path) -> Iterator[str]:
     if not path.exists():
         return
     # Lines end at "\n" only: a URL key may hold a lone "\r" (surt keeps it), as may the bytes.
-    with open(path, encoding="utf-8", newline="\n") as fh:
+    with path.open(encoding="utf-8", newline="\n") as fh:
         yield from fh
 
 
@@ -181,8 +181,8 @@ def lookup(path: Path, key: str) -> list[IndexEntry]:
         return []
     prefix = (key + " ").encode("utf-8")
     entries: list[IndexEntry] = []
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
+    with open_for_probes(path) as fh:
+        size = size_of(fh)
         lo, hi = 0, size
         # Invariant: the first line >= prefix starts at or after lo's line start, before hi.
         while hi - lo > 4096:

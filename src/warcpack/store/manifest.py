@@ -19,7 +19,7 @@ class ManifestError(ValueError):
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks (files can be gigabytes)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -30,7 +30,7 @@ def read_manifest(path: Path) -> dict[str, str]:
     entries: dict[str, str] = {}
     if not path.exists():
         return entries
-    with open(path, encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             line = line.rstrip("\n")
             if not line:

@@ -23,7 +23,6 @@ import base64
 import contextlib
 import hashlib
 import io
-import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BUFF_SIZE, ChunkedDataReader, DecompressingBufferedReader
 
 from warcpack.limits import DEFAULT_LIMITS, Limits
+from warcpack.store.location import size_of
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_STARTS = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
@@ -302,11 +302,11 @@ class _Group:
     def member_end(self) -> int:
         """File offset just past the member (the file's end if the member is damaged)."""
         if self.end is None:
-            with open(self.path, "rb") as fh:
+            with self.path.open("rb") as fh:
                 try:
                     self.end = GzipMember(fh, self.start).drain()
                 except DamagedData:
-                    self.end = os.fstat(fh.fileno()).st_size
+                    self.end = size_of(fh)
         return self.end
 
 
@@ -535,7 +535,7 @@ def _format(fh: IO[bytes]) -> str:
 
 
 def is_gzipped(path: Path) -> bool:
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         return fh.read(2) == GZIP_MAGIC[:2]
 
 
@@ -571,7 +571,7 @@ def scan(
     The consumer reads a slot's record before asking for the next item; unread parts are
     finished automatically.
     """
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         fmt = _format(fh)
         fh.seek(0)
         gz = fh.read(2) == GZIP_MAGIC[:2]

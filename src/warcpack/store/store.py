@@ -13,6 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcpack.store.atomic import write_atomic
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME, IndexEntry, iter_index, lookup, url_key
+from warcpack.store.location import StoreRoot, is_remote, store_root
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.txn import (
@@ -58,16 +59,27 @@ class Headers(Mapping[str, str]):
 
 
 class Store:
-    """A WARC store folder. Open with `Store.open(path)`; write inside `store.transaction()`."""
+    """A WARC store folder. Open with `Store.open(path)`; write inside `store.transaction()`.
+    A store at a URL (`warcpack.store.location`) is opened read-only."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: StoreRoot) -> None:
         self.root = root
+        # A store at a URL is read once: every file lookup would otherwise be a request.
+        self._fixed_manifest: dict[str, str] | None = None
+
+    @property
+    def remote(self) -> bool:
+        """Read through fsspec from a URL: no lock, no journal, no writing."""
+        return is_remote(self.root)
 
     # --- opening -----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str, *, create: bool = False) -> Store:
-        """Open (or create) the store at `path`, finishing any commit a crash interrupted."""
-        root = Path(path)
+        """Open (or create) the store at `path`, finishing any commit a crash interrupted.
+        `path` may be a URL that fsspec reads (s3://bucket/warcs): the store is then read-only."""
+        root = store_root(path)
+        if is_remote(root):
+            return cls._open_remote(root, create=create)
         if not root.exists():
             if not create:
                 raise StoreError(
@@ -83,6 +95,26 @@ class Store:
             read_manifest(root / MANIFEST_NAME)
         except ManifestError as exc:
             raise StoreError(str(exc)) from exc
+        return store
+
+    @classmethod
+    def _open_remote(cls, root: StoreRoot, *, create: bool) -> Store:
+        """A store at a URL, read as it is: its commits are finished where it is written."""
+        if create:
+            raise StoreError(f"{root}: a store at a URL is read-only; write to a local folder "
+                             "and copy it there")
+        try:
+            if (root / ".txn").exists():
+                raise StoreError(f"{root}: a commit was interrupted; open the store's folder "
+                                 "with warcpack where it is written to finish it")
+            if not (root / MANIFEST_NAME).exists():
+                raise StoreError(f"no WARC store at {root} (it has no {MANIFEST_NAME})")
+            store = cls(root)
+            store._fixed_manifest = read_manifest(root / MANIFEST_NAME)
+        except ManifestError as exc:
+            raise StoreError(str(exc)) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot read the store {root}: {exc}") from exc
         return store
 
     def _recover(self, *, create: bool) -> None:
@@ -122,11 +154,11 @@ class Store:
 
     # --- files -------------------------------------------------------------------------------
     @property
-    def index_path(self) -> Path:
+    def index_path(self) -> StoreRoot:
         return self.root / INDEX_NAME
 
     @property
-    def manifest_path(self) -> Path:
+    def manifest_path(self) -> StoreRoot:
         return self.root / MANIFEST_NAME
 
     @property
@@ -135,13 +167,15 @@ class Store:
 
     def manifest(self) -> dict[str, str]:
         """Committed file name -> sha256 hex."""
+        if self._fixed_manifest is not None:
+            return dict(self._fixed_manifest)
         return read_manifest(self.manifest_path)
 
     def warc_files(self) -> list[str]:
         """Committed WARC file names, sorted."""
         return sorted(self.manifest())
 
-    def path_of(self, name: str) -> Path:
+    def path_of(self, name: str) -> StoreRoot:
         """Path of a committed file; StoreError if it is not committed."""
         unsafe = check_name(name)
         if unsafe:  # a hand-edited SHA256SUMS must not lead outside the store
@@ -158,6 +192,9 @@ class Store:
         Takes the writer lock (waiting for another writer). A second transaction on the same
         store from the same thread would wait for itself forever, so it is refused instead.
         """
+        if self.remote:
+            raise StoreError(f"{self.root}: a store at a URL is read-only; write to its local "
+                             "folder")
         key = str(self.root.resolve())
         held: set[str] = _open_transactions.__dict__.setdefault("roots", set())
         if key in held:
@@ -208,7 +245,7 @@ class Store:
     def open_record(self, filename: str, offset: int) -> Iterator[object]:
         """The warcio record at (filename, offset), readable inside the block."""
         path = self.path_of(filename)
-        with open(path, "rb") as fh:
+        with path.open("rb") as fh:
             fh.seek(offset)
             try:
                 record = next(iter(ArchiveIterator(fh, arc2warc=True)))

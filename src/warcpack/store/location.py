@@ -1,0 +1,95 @@
+"""Where a store lives: a local folder, or a URL read through fsspec (s3://, gs://, https://...).
+
+A store at a URL is read-only: builds read its SHA256SUMS, index and WARC files by byte range,
+so every node of a cluster can read one copy in an object store. Writing (capture, ingest,
+recovery of an interrupted commit) needs the local folder, with its lock and journal.
+`universal_pathlib` gives URLs the pathlib interface the readers already use (`/`, `open`,
+`exists`), so one code path reads both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+from warcpack.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from upath import UPath
+
+    StoreRoot = Path | UPath
+else:
+    StoreRoot = Any
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(place: str | os.PathLike[str]) -> bool:
+    """A URL with a scheme (`s3://bucket/warcs`), not a local path."""
+    return not isinstance(place, PurePath) and bool(_URL.match(os.fspath(place)))
+
+
+def is_remote(root: StoreRoot) -> bool:
+    """Whether a store root is read through fsspec (a URL other than file://)."""
+    return not isinstance(root, Path) and getattr(root, "protocol", "") not in ("", "file",
+                                                                               "local")
+
+
+def store_root(place: str | os.PathLike[str]) -> StoreRoot:
+    """The root of the store at `place`: a Path, or for a URL a UPath. A URL whose fsspec
+    backend is not installed is a StoreError naming the package to install."""
+    if not is_url(place):
+        return Path(place)
+    from upath import UPath
+
+    url = os.fspath(place).rstrip("/")
+    try:
+        root = UPath(url)
+        root.fs  # noqa: B018 (creates the filesystem: fails here when its package is missing)
+    except ImportError as exc:
+        raise StoreError(f"cannot read the store {url}: {exc}") from None
+    except (ValueError, OSError) as exc:
+        raise StoreError(f"cannot read the store {url}: {exc}") from None
+    if not is_remote(root):  # file:// is a local folder, with its lock and journal
+        return Path(root.path)
+    return root
+
+
+_PROBE_BLOCK = 1 << 16  # bytes fetched per seek of a binary search in a remote file
+
+
+def open_for_probes(path: StoreRoot) -> Any:
+    """A binary file for scattered small reads: a remote one fetches small blocks, not the
+    megabytes of readahead that suit a sequential read, at each seek."""
+    if isinstance(path, Path):
+        return path.open("rb")
+    return path.open("rb", block_size=_PROBE_BLOCK)
+
+
+def size_of(fh: Any) -> int:
+    """Size of an open binary file, local or remote (remote files have no descriptor)."""
+    here = fh.tell()
+    end = fh.seek(0, os.SEEK_END)
+    fh.seek(here)
+    return end
+
+
+def file_identity(path: StoreRoot) -> str | None:
+    """Size and change mark of a file (mtime locally; for an object, its ETag or mtime if the
+    store gives one), or None if it cannot be read: a file replaced behind the store's back
+    gets another identity."""
+    if isinstance(path, Path):
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return f"{st.st_size} {st.st_mtime_ns}"
+    try:
+        info = path.fs.info(path.path)
+    except (OSError, ValueError):
+        return None
+    mark = next((str(info[k]) for k in ("ETag", "etag", "mtime", "LastModified", "updated",
+                                        "last_modified") if info.get(k) is not None), "")
+    return f"{info.get('size')} {mark}".rstrip()

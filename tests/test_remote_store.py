@@ -1,0 +1,89 @@
+"""A store at a URL (an object store, any web server) is read through fsspec, by byte range:
+a build from it writes the same bytes as a build from the folder, workers read it themselves,
+and it is never written to."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+from store_helpers import serve_objects, two_file_store
+from typer.testing import CliRunner
+
+from warcpack.build import build
+from warcpack.cli import app
+from warcpack.store import Store, StoreError
+
+pytestmark = pytest.mark.usefixtures("offline_hf")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The store's folder, and its URL on a loopback server that answers byte ranges."""
+    root = tmp_path_factory.mktemp("bucket")
+    store = two_file_store(root)
+    shutil.rmtree(store / ".cache", ignore_errors=True)
+    with serve_objects(root) as (base, requests):
+        yield store, f"{base}/store", requests
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_build_from_a_url_writes_the_folders_corpus_reading_warcs_by_range(served, tmp_path):
+    store, url, requests = served
+    local = build(store, tmp_path / "local", workers=2, unit_records=2, progress=False,
+                  use_cache=False)
+    requests.clear()
+    remote = build(url, tmp_path / "remote", workers=2, unit_records=2, progress=False)
+    assert remote.records_extracted == local.records_extracted == 8
+    assert remote.rows_written == 6 and remote.recaptures == 1  # the revisit, across files
+    assert tree(tmp_path / "remote") == tree(tmp_path / "local")
+    warc_reads = [(method, rng) for method, path, rng in requests if ".warc" in path]
+    assert any(method == "GET" for method, _ in warc_reads)
+    assert all(rng is not None for method, rng in warc_reads if method == "GET")
+    assert not any(path.endswith("/") for _, path, _ in requests)  # no listing is needed
+    assert not (store / ".cache").exists()  # nothing was written beside the store
+
+
+def test_a_rebuild_from_a_url_with_a_cache_extracts_nothing_again(served, tmp_path):
+    _, url, _ = served
+    first = build(url, tmp_path / "one", workers=1, progress=False, cache=tmp_path / "cache")
+    again = build(url, tmp_path / "two", workers=1, progress=False, cache=tmp_path / "cache")
+    assert first.records_extracted == 8 and again.records_extracted == 0
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+
+def test_a_store_at_a_url_is_never_written(served, tmp_path):
+    store, url, requests = served
+    opened = Store.open(url)
+    assert opened.remote and opened.warc_files() == Store.open(store).warc_files()
+    with pytest.raises(StoreError, match="read-only"):
+        with opened.transaction():
+            pass
+    with pytest.raises(StoreError, match="read-only"):
+        Store.open(url + "/new", create=True)
+    assert all(method in ("GET", "HEAD") for method, _, _ in requests)
+    (store / ".txn").write_text("{}")  # a commit interrupted where the store is written
+    try:
+        with pytest.raises(StoreError, match="commit was interrupted"):
+            Store.open(url)
+    finally:
+        (store / ".txn").unlink()
+
+
+def test_the_command_line_names_a_url_without_a_store_or_without_its_backend(served, tmp_path):
+    _, url, _ = served
+    missing = CliRunner().invoke(app, ["build", "--store", url + "-not-here", "--out",
+                                       str(tmp_path / "out"), "--no-progress"])
+    assert missing.exit_code == 1 and "no WARC store at" in missing.output
+    assert url + "-not-here" in missing.output.replace("\n", "")
+    assert "Traceback" not in missing.output and not (tmp_path / "out").exists()
+    if importlib.util.find_spec("s3fs") is None:  # the backend is an install away
+        s3 = CliRunner().invoke(app, ["build", "--store", "s3://bucket/warcs", "--out",
+                                      str(tmp_path / "out"), "--no-progress"])
+        assert s3.exit_code == 1 and "s3fs" in s3.output and "Traceback" not in s3.output
