@@ -168,20 +168,24 @@ def merge_sorted(sources: Iterable[Iterable[str]], out: IO[str]) -> None:
 
 def iter_index(path: Path) -> Iterator[str]:
     """Lines of an index file; nothing if it does not exist."""
-    if not path.exists():
+    try:  # not exists() first: that is one more request for a store at a URL
+        # Lines end at "\n" only: a URL key may hold a lone "\r" (surt keeps it), as may the bytes.
+        fh = path.open(encoding="utf-8", newline="\n")
+    except FileNotFoundError:
         return
-    # Lines end at "\n" only: a URL key may hold a lone "\r" (surt keeps it), as may the bytes.
-    with path.open(encoding="utf-8", newline="\n") as fh:
+    with fh:
         yield from fh
 
 
 def lookup(path: Path, key: str) -> list[IndexEntry]:
     """Entries whose SURT key equals `key`, found by binary search in the sorted file."""
-    if not path.exists():
-        return []
     prefix = (key + " ").encode("utf-8")
     entries: list[IndexEntry] = []
-    with open_for_probes(path) as fh:
+    try:
+        fh = open_for_probes(path)
+    except FileNotFoundError:
+        return []
+    with fh:
         size = size_of(fh)
         lo, hi = 0, size
         # Invariant: the first line >= prefix starts at or after lo's line start, before hi.

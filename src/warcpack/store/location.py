@@ -58,6 +58,8 @@ def store_root(place: str | os.PathLike[str]) -> StoreRoot:
 
 
 _PROBE_BLOCK = 1 << 16  # bytes fetched per seek of a binary search in a remote file
+_MIN_SPAN_BLOCK = 1 << 18  # a remote read of records fetches at least this much at a time...
+_MAX_SPAN_BLOCK = 1 << 24  # ...and at most this
 
 
 def open_for_probes(path: StoreRoot) -> Any:
@@ -66,6 +68,25 @@ def open_for_probes(path: StoreRoot) -> Any:
     if isinstance(path, Path):
         return path.open("rb")
     return path.open("rb", block_size=_PROBE_BLOCK)
+
+
+def open_span(path: StoreRoot, start: int, stop: int | None) -> Any:
+    """A binary file for reading the records that start in [start, stop). A remote one fetches
+    the span and half as much again (the last record runs past `stop`) in one request, instead
+    of the backend's readahead of 5 to 50 MB for each unit of a few records."""
+    if isinstance(path, Path):
+        return path.open("rb")
+    span = (stop - start) * 3 // 2 if stop is not None else _MAX_SPAN_BLOCK // 4
+    block = min(_MAX_SPAN_BLOCK, max(_MIN_SPAN_BLOCK, span))
+    return path.open("rb", block_size=block, cache_type="readahead")
+
+
+def file_head(path: StoreRoot, size: int) -> bytes:
+    """The first `size` bytes of a file (one small request for a remote one)."""
+    if isinstance(path, Path):
+        with path.open("rb") as fh:
+            return fh.read(size)
+    return path.fs.cat_file(path.path, start=0, end=size)
 
 
 def size_of(fh: Any) -> int:

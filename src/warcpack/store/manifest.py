@@ -28,9 +28,11 @@ def sha256_file(path: Path) -> str:
 def read_manifest(path: Path) -> dict[str, str]:
     """Name -> hex digest; an absent file is an empty manifest."""
     entries: dict[str, str] = {}
-    if not path.exists():
+    try:  # not exists() first: that is one more request for a store at a URL
+        fh = path.open(encoding="utf-8")
+    except FileNotFoundError:
         return entries
-    with path.open(encoding="utf-8") as fh:
+    with fh:
         for number, line in enumerate(fh, 1):
             line = line.rstrip("\n")
             if not line:

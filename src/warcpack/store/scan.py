@@ -33,7 +33,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BUFF_SIZE, ChunkedDataReader, DecompressingBufferedReader
 
 from warcpack.limits import DEFAULT_LIMITS, Limits
-from warcpack.store.location import size_of
+from warcpack.store.location import file_head, open_span, size_of
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_STARTS = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
@@ -302,7 +302,7 @@ class _Group:
     def member_end(self) -> int:
         """File offset just past the member (the file's end if the member is damaged)."""
         if self.end is None:
-            with self.path.open("rb") as fh:
+            with open_span(self.path, self.start, None) as fh:
                 try:
                     self.end = GzipMember(fh, self.start).drain()
                 except DamagedData:
@@ -524,10 +524,8 @@ def _dechunked_digest_matches(slot: Slot) -> bool:
     return False
 
 
-def _format(fh: IO[bytes]) -> str:
+def _format(head: bytes) -> str:
     """"arc" if the file starts with an ARC file header (`filedesc://`), else "warc"."""
-    fh.seek(0)
-    head = fh.read(512)
     if head.startswith(GZIP_MAGIC):
         with contextlib.suppress(zlib.error):
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
@@ -571,10 +569,9 @@ def scan(
     The consumer reads a slot's record before asking for the next item; unread parts are
     finished automatically.
     """
-    with path.open("rb") as fh:
-        fmt = _format(fh)
-        fh.seek(0)
-        gz = fh.read(2) == GZIP_MAGIC[:2]
+    head = file_head(path, 512)
+    fmt, gz = _format(head), head[:2] == GZIP_MAGIC[:2]
+    with open_span(path, start, stop) as fh:
         walk = _scan_gzip if gz else _scan_plain
         yield from walk(path, fh, start, stop, check_digests, limits, fmt)
 
