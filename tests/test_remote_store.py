@@ -5,6 +5,7 @@ and it is never written to."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 from store_helpers import serve_objects, two_file_store
 from typer.testing import CliRunner
 
+from warcpack.audit import audit
 from warcpack.build import build
 from warcpack.cli import app
+from warcpack.release import release
 from warcpack.store import Store, StoreError
 
 pytestmark = pytest.mark.usefixtures("offline_hf")
@@ -87,3 +90,63 @@ def test_the_command_line_names_a_url_without_a_store_or_without_its_backend(ser
         s3 = CliRunner().invoke(app, ["build", "--store", "s3://bucket/warcs", "--out",
                                       str(tmp_path / "out"), "--no-progress"])
         assert s3.exit_code == 1 and "s3fs" in s3.output and "Traceback" not in s3.output
+
+
+def test_verify_checks_a_store_at_a_url_in_place_and_names_a_changed_file(served, tmp_path):
+    store, _, _ = served
+    bucket = tmp_path / "bucket"
+    shutil.copytree(store, bucket / "store")
+    with serve_objects(bucket) as (base, _):
+        sound = CliRunner().invoke(app, ["verify", "--store", f"{base}/store"])
+        assert sound.exit_code == 0 and "is sound" in sound.output
+        assert "2 file(s), 8 record(s)" in sound.output  # the revisit and the 404 included
+        assert "cannot be listed" in sound.output  # a web server lists nothing: said, not hidden
+        target = bucket / "store" / "b.warc.gz"
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01  # one bit flipped inside a record
+        target.write_bytes(bytes(data))
+        found = CliRunner().invoke(app, ["verify", "--store", f"{base}/store"])
+    assert found.exit_code == 1 and "Traceback" not in found.output
+    assert "b.warc.gz: SHA-256 differs from SHA256SUMS" in found.output.replace("\n", " ")
+
+
+def test_history_reads_a_pages_captures_from_a_store_at_a_url(served):
+    store, url, _ = served
+    revisit = next(e for e in Store.open(store).index_entries() if e.record_type == "revisit")
+    shown = CliRunner().invoke(app, ["history", revisit.url, "--store", url, "--json"])
+    assert shown.exit_code == 0, shown.output
+    captures = json.loads(shown.stdout)["captures"]
+    assert [(c["warc_file"], c["warc_type"]) for c in captures] == [
+        ("a.warc.gz", "response"), ("b.warc.gz", "revisit")]
+    assert captures[1]["title"] == captures[0]["title"]  # the revisit read its original's page
+
+
+def test_an_audit_checks_a_release_against_the_bytes_at_the_url(served, tmp_path):
+    store, _, _ = served
+    bucket = tmp_path / "bucket"
+    shutil.copytree(store, bucket / "store")
+    done = release("1.0.0", bucket / "store", tmp_path / "releases", progress=False)
+    with serve_objects(bucket) as (base, _):
+        clean = audit(done.folder, f"{base}/store")
+        assert clean.clean, clean.findings
+        target = bucket / "store" / "a.warc.gz"
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        target.write_bytes(bytes(data))
+        found = audit(done.folder, f"{base}/store", reextract_rows=0)
+    assert not found.clean
+    assert {(f.code, f.file) for f in found.findings} >= {("warc-changed", "a.warc.gz")}
+
+
+def test_writing_to_a_url_is_refused_and_leaves_no_folder_named_after_it(served, tmp_path,
+                                                                          monkeypatch):
+    store, url, _ = served
+    monkeypatch.chdir(tmp_path)
+    warc = store / Store.open(store).warc_files()[0]
+    for target in (url + "-new", "s3://bucket/warcs"):
+        added = CliRunner().invoke(app, ["ingest", str(warc), "--store", target])
+        assert added.exit_code == 1 and "read-only" in added.output, added.output
+        assert "Traceback" not in added.output
+    packed = CliRunner().invoke(app, ["export", "wacz", "x.wacz", "--store", url])
+    assert packed.exit_code == 1 and "packages a store folder" in packed.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no "http:" or "s3:" folder

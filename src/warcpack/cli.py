@@ -18,7 +18,9 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 
-StoreOpt = typer.Option(Path("warcs"), "--store", "-s", help="The WARC store folder.")
+# A string, not a Path: a URL given by mistake must reach the store's own check whole (a Path
+# would turn s3://bucket/warcs into a local folder named "s3:").
+StoreOpt = typer.Option("warcs", "--store", "-s", help="The WARC store folder.")
 ReadStoreOpt = typer.Option(
     "warcs", "--store", "-s", help="The WARC store: a folder, or a URL read through fsspec "
     "(s3://bucket/warcs, gs://..., https://...; read-only; install the backend, e.g. s3fs).")
@@ -70,7 +72,7 @@ def _fail(message: str, code: int = 1) -> None:
 @app.command()
 def capture(
     urls: list[str] = typer.Argument(..., help="URLs to fetch."),
-    store: Path = StoreOpt,
+    store: str = StoreOpt,
     allow_private: bool = typer.Option(
         False, help="Allow private, loopback and link-local addresses (refused by default)."
     ),
@@ -114,7 +116,7 @@ def ingest(
     paths: list[Path] = typer.Argument(
         ..., help="WARC/ARC files, or one snapshot file with --url."
     ),
-    store: Path = StoreOpt,
+    store: str = StoreOpt,
     url: str = typer.Option(None, help="Store PATH as a snapshot (resource record) of this URI."),
     captured: str = typer.Option(None, help="Capture time of the snapshot (ISO 8601)."),
     content_type: str = typer.Option(
@@ -148,7 +150,7 @@ def ingest(
 
 # --- verify (store) ----------------------------------------------------------------------------
 @app.command()
-def verify(store: Path = StoreOpt) -> None:
+def verify(store: str = ReadStoreOpt) -> None:
     """Check the store: every file against its checksum, the index against the files, digests."""
     from warcpack.store.verify import verify as do_verify
 
@@ -234,7 +236,7 @@ def build(
 @app.command()
 def release(
     version: str = typer.Argument(..., help="Semantic version of the release, e.g. 1.0.0."),
-    store: Path = StoreOpt,
+    store: str = ReadStoreOpt,
     out: Path = typer.Option(
         Path("releases"), "--out", "-o",
         help="Releases folder: the release goes to OUT/VERSION, its entry to OUT/CHANGELOG.md.",
@@ -275,7 +277,7 @@ def release(
 @app.command()
 def rebuild(
     manifest: Path = typer.Argument(..., help="A release's release.json."),
-    store: Path = StoreOpt,
+    store: str = ReadStoreOpt,
     out: Path = typer.Option(..., "--out", "-o", help="Folder to rebuild into (new or a build)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -330,7 +332,7 @@ def diff(
 @app.command()
 def history(
     url: str = typer.Argument(..., help="The page's URL, exactly as captured."),
-    store: Path = StoreOpt,
+    store: str = ReadStoreOpt,
     json_: bool = typer.Option(False, "--json", help="Print the history as JSON."),
 ) -> None:
     """Every capture of a page, its dates and revisions, and text diffs between revisions.
@@ -360,7 +362,7 @@ def history(
 @app.command()
 def audit(
     out: Path = typer.Argument(..., help="A release folder (with release.json) or a build folder."),
-    store: Path = StoreOpt,
+    store: str = ReadStoreOpt,
     json_report: Path = typer.Option(
         None, "--json", help="Write the full report (every finding and note) to this JSON file."
     ),
@@ -411,7 +413,7 @@ app.add_typer(export_app, name="export")
 @export_app.command("wacz")
 def export_wacz(
     out: Path = typer.Argument(..., help="The .wacz file to write."),
-    store: Path = StoreOpt,
+    store: str = StoreOpt,
     release: Path = typer.Option(
         None, help="Package only this release's WARC files (its folder or release.json), with "
         "its rows as the pages list."
@@ -438,7 +440,7 @@ def export_wacz(
 @export_app.command("bag")
 def export_bag(
     out: Path = typer.Argument(..., help="The bag folder to write (new or empty)."),
-    store: Path = StoreOpt,
+    store: str = StoreOpt,
     release: Path = typer.Option(
         None, help="The release folder (default: the latest release in ./releases)."
     ),

@@ -147,7 +147,7 @@ def _read(store: Store, entry: IndexEntry) -> tuple[tuple[str, str, int], Captur
     return None  # e.g. a metadata record indexed under the URL
 
 
-def history(url: str, store: Path | Store) -> PageHistory:
+def history(url: str, store: Path | str | Store) -> PageHistory:
     """Every capture of URL in the store, oldest first, folded into revisions."""
     try:
         opened = store if isinstance(store, Store) else Store.open(store)

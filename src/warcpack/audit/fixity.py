@@ -19,6 +19,7 @@ from typing import Any
 from warcio.bufferedreaders import ChunkedDataReader
 
 from warcpack.audit.findings import Ledger
+from warcpack.store.location import is_file, open_span
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest, sha256_file
 from warcpack.store.names import check_name
 from warcpack.store.scan import Damage, Slot, digest_matches, scan
@@ -68,7 +69,7 @@ def check_files(root: Path, files: list[dict[str, Any]], sums: dict[str, str] | 
             ledger.finding(CHECK, "warc-name", f"the release names {unsafe}", file=name)
             continue
         path = root / name
-        if not path.is_file():
+        if not is_file(path):
             ledger.finding(CHECK, "warc-missing", f"{name} is in the release but not in the "
                            f"store {root}", file=name)
             continue
@@ -209,7 +210,7 @@ def _revisit_block(slot: Slot, expected: str) -> bool | None:
 
 
 def _record_bytes(path: Path, offset: int, length: int, gzipped: bool) -> bytes | None:
-    with open(path, "rb") as fh:
+    with open_span(path, offset, offset + length) as fh:
         fh.seek(offset)
         data = fh.read(min(length, 4 * _REVISIT_MAX))
     if not gzipped:

@@ -15,18 +15,22 @@ from warcpack.audit.report import KEEP, AuditReport, CheckResult, write_json
 from warcpack.audit.target import AuditError, Target, load_target
 from warcpack.release import version_differences
 from warcpack.row import schema_version
-from warcpack.store.manifest import manifest_lines
+from warcpack.store.errors import StoreError
+from warcpack.store.index import INDEX_NAME
+from warcpack.store.location import StoreRoot, is_file, store_root
+from warcpack.store.manifest import MANIFEST_NAME, manifest_lines
 
 
 def audit(
     out: Path,
-    store: Path,
+    store: Path | str,
     *,
     reextract_rows: int | None = None,
     json_report: Path | None = None,
     html_report: Path | None = None,
 ) -> AuditReport:
-    """Audit the release (or build) in OUT against the WARC store STORE.
+    """Audit the release (or build) in OUT against the WARC store STORE (a folder, or a URL
+    that fsspec reads: the bytes are checked where they are kept).
 
     `reextract_rows`: None re-extracts every row's records; N re-extracts the records of a
     sample of N rows (with all the captures of their URLs), chosen from the manifest's sha256.
@@ -41,9 +45,7 @@ def audit(
                 target.folder.resolve()):
             raise AuditError(f"write the report {report_path} outside {target.folder}: a file "
                              "added to the corpus folder is itself a finding")
-    root = Path(store)
-    if not root.is_dir():
-        raise AuditError(f"no WARC store at {root}")
+    root = _store_root(store)
     results = {name: CheckResult(name) for name in CHECKS}
     with tempfile.TemporaryDirectory(prefix="warcpack-audit-") as tmp:
         db = sqlite3.connect(Path(tmp) / "audit.sqlite", isolation_level=None)
@@ -65,7 +67,20 @@ def audit(
     return report
 
 
-def _run(target: Target, root: Path, db: sqlite3.Connection, ledger: Ledger,
+def _store_root(store: Path | str) -> StoreRoot:
+    """The store's folder, or its URL (read through fsspec, in place)."""
+    try:
+        root = store_root(store)
+    except StoreError as exc:
+        raise AuditError(str(exc)) from None
+    there = root.is_dir() if isinstance(root, Path) else any(
+        is_file(root / name) for name in (MANIFEST_NAME, INDEX_NAME))
+    if not there:
+        raise AuditError(f"no WARC store at {root}")
+    return root
+
+
+def _run(target: Target, root: StoreRoot, db: sqlite3.Connection, ledger: Ledger,
          results: dict[str, CheckResult], sample: int | None) -> AuditReport:
     # outputs: files, then the rows in them
     if target.summary_error:

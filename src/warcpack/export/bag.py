@@ -111,7 +111,7 @@ def export_bag(out: Path, store: Path, *, release: Path | None = None,
         raise ExportError(f"{out} exists and is not an empty folder: a bag is written to a new "
                           "folder")
     folder = release_folder(release, releases_root)
-    source = open_source(Path(store), folder)
+    source = open_source(store, folder)
     assert source.manifest is not None
     tmp = out.with_name(out.name + ".tmp-bag")
     remove(tmp)

@@ -22,6 +22,7 @@ from typing import IO, Any
 from warcpack.diff import RELEASE_MANIFEST
 from warcpack.release import RebuildError, load_manifest, releases
 from warcpack.store.index import write_index
+from warcpack.store.location import is_url
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name
 
@@ -69,8 +70,12 @@ def release_folder(path: Path | None, root: Path = Path("releases")) -> Path:
     return path
 
 
-def open_source(store: Path, release: Path | None = None) -> Source:
+def open_source(store: Path | str, release: Path | None = None) -> Source:
     """The store's committed WARC files, or exactly those of the release folder `release`."""
+    if is_url(store):
+        raise ExportError(f"{store}: an export packages a store folder; copy the store from its "
+                          "URL to a folder first (build, release, rebuild, verify, audit and "
+                          "history read a URL)")
     store = Path(store)
     if not store.is_dir():
         raise ExportError(f"no WARC store at {store}")

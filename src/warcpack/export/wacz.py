@@ -110,7 +110,7 @@ def export_wacz(out: Path, store: Path, *, release: Path | None = None,
     if out.is_dir():
         raise ExportError(f"{out} is a folder: give the name of the .wacz file to write")
     folder = release_folder(release) if release is not None else None
-    source = open_source(Path(store), folder)
+    source = open_source(store, folder)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:

@@ -38,6 +38,7 @@ from warcpack.store.http_client import (
     Response,
     parse_target,
 )
+from warcpack.store.location import is_url
 from warcpack.store.robots import MAX_ROBOTS_BYTES, RobotsRules, robots_url
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def capture(
         # a new folder becomes a store; an existing one must already be one (not a folder of
         # someone's WARC files, which the manifest would silently leave out)
         st = store if isinstance(store, Store) else Store.open(
-            Path(store), create=not Path(store).exists()
+            store, create=is_url(store) or not Path(store).exists()
         )
     except StoreError as exc:
         raise CaptureError(str(exc)) from None

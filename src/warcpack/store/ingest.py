@@ -160,7 +160,7 @@ def ingest(
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
     try:
-        st = store if isinstance(store, Store) else Store.open(Path(store), create=True)
+        st = store if isinstance(store, Store) else Store.open(store, create=True)
     except StoreError as exc:
         raise IngestError(str(exc)) from exc
     report = IngestReport(st.root)
@@ -335,7 +335,7 @@ def ingest_snapshot(
     )
     blob_sha = hashlib.sha256(blob).hexdigest()
     try:
-        st = store if isinstance(store, Store) else Store.open(Path(store), create=True)
+        st = store if isinstance(store, Store) else Store.open(store, create=True)
         with st.transaction() as txn:
             existing = {sha: name for name, sha in st.manifest().items()}
             if blob_sha in existing:

@@ -89,6 +89,17 @@ def file_head(path: StoreRoot, size: int) -> bytes:
     return path.fs.cat_file(path.path, start=0, end=size)
 
 
+def is_file(path: StoreRoot) -> bool:
+    """Whether a file is there. For a URL, its metadata only (a HEAD request): fsspec's
+    exists() over HTTP starts downloading the whole file."""
+    if isinstance(path, Path):
+        return path.is_file()
+    try:
+        return path.fs.info(path.path).get("type") == "file"
+    except (OSError, ValueError):
+        return False
+
+
 def size_of(fh: Any) -> int:
     """Size of an open binary file, local or remote (remote files have no descriptor)."""
     here = fh.tell()

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcpack.store.atomic import write_atomic
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME, IndexEntry, iter_index, lookup, url_key
-from warcpack.store.location import StoreRoot, is_remote, store_root
+from warcpack.store.location import StoreRoot, is_file, is_remote, is_url, store_root
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.txn import (
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 _open_transactions = threading.local()
+_READ_ONLY = "{}: a store at a URL is read-only; write to a local folder and copy it there"
 
 
 class Headers(Mapping[str, str]):
@@ -77,6 +78,8 @@ class Store:
     def open(cls, path: Path | str, *, create: bool = False) -> Store:
         """Open (or create) the store at `path`, finishing any commit a crash interrupted.
         `path` may be a URL that fsspec reads (s3://bucket/warcs): the store is then read-only."""
+        if create and is_url(path) and not str(path).lower().startswith("file://"):
+            raise StoreError(_READ_ONLY.format(path))  # before asking for the URL's backend
         root = store_root(path)
         if is_remote(root):
             return cls._open_remote(root, create=create)
@@ -101,13 +104,12 @@ class Store:
     def _open_remote(cls, root: StoreRoot, *, create: bool) -> Store:
         """A store at a URL, read as it is: its commits are finished where it is written."""
         if create:
-            raise StoreError(f"{root}: a store at a URL is read-only; write to a local folder "
-                             "and copy it there")
+            raise StoreError(_READ_ONLY.format(root))
         try:
-            if (root / ".txn").exists():
+            if is_file(root / ".txn"):
                 raise StoreError(f"{root}: a commit was interrupted; open the store's folder "
                                  "with warcpack where it is written to finish it")
-            if not (root / MANIFEST_NAME).exists():
+            if not is_file(root / MANIFEST_NAME):
                 raise StoreError(f"no WARC store at {root} (it has no {MANIFEST_NAME})")
             store = cls(root)
             store._fixed_manifest = read_manifest(root / MANIFEST_NAME)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from warcpack.store.errors import StoreError
 from warcpack.store.index import iter_index, write_index
+from warcpack.store.location import StoreRoot, is_file, is_remote
 from warcpack.store.manifest import sha256_file
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.scan import Damage, scan
@@ -29,11 +30,12 @@ _MAX_INDEX_DIFFS = 20
 class VerifyReport:
     """What `verify` found: `ok` when there are no problems."""
 
-    store: Path
+    store: StoreRoot | str
     files: int = 0
     records: int = 0
     index_lines: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # checks that could not be made
 
     @property
     def ok(self) -> bool:
@@ -43,6 +45,8 @@ class VerifyReport:
         checked = (
             f"{self.files} file(s), {self.records} record(s), {self.index_lines} index line(s)"
         )
+        for note in self.notes:
+            console.print(f"[yellow]note:[/] {note}")
         if self.ok:
             console.print(f"[green]store {self.store} is sound:[/] {checked} checked")
             return
@@ -54,15 +58,17 @@ class VerifyReport:
 
 
 def verify(store: Path | str | Store) -> VerifyReport:
-    """Check the store end to end; never raises for a damaged store, reports instead."""
-    root = store.root if isinstance(store, Store) else Path(store)
-    report = VerifyReport(root)
+    """Check the store end to end; never raises for a damaged store, reports instead. A store
+    at a URL is checked in place, its files read through fsspec."""
     try:
-        st = store if isinstance(store, Store) else Store.open(root)
+        st = store if isinstance(store, Store) else Store.open(store)
         manifest = st.manifest()
     except StoreError as exc:
-        report.problems.append((str(root), None, str(exc)))
+        report = VerifyReport(store.root if isinstance(store, Store) else store)
+        report.problems.append((str(report.store), None, str(exc)))
         return report
+    root = st.root
+    report = VerifyReport(root)
     present: list[tuple[Path, str]] = []
     for name in sorted(manifest):
         unsafe = check_name(name)
@@ -70,21 +76,35 @@ def verify(store: Path | str | Store) -> VerifyReport:
             report.problems.append((name, None, f"SHA256SUMS entry refused: {unsafe}"))
             continue
         path = root / name
-        if not path.is_file():
+        if not is_file(path):
             report.problems.append((name, None, "listed in SHA256SUMS but missing"))
             continue
         present.append((path, name))
         if sha256_file(path) != manifest[name]:
             report.problems.append((name, None, "SHA-256 differs from SHA256SUMS (file changed)"))
-    for path in sorted(root.iterdir()):
-        if path.is_file() and is_warc_name(path.name) and path.name not in manifest:
-            reason = "WARC file not listed in SHA256SUMS (`warcpack ingest` it to adopt it)"
-            report.problems.append((path.name, None, reason))
+    for name in _unlisted(root, set(manifest), report):
+        reason = "WARC file not listed in SHA256SUMS (`warcpack ingest` it to adopt it)"
+        report.problems.append((name, None, reason))
     report.files = len(present)
     _check_index(st, present, report)
     for path, name in present:
         _check_records(path, name, report)
     return report
+
+
+def _unlisted(root: StoreRoot, listed: set[str], report: VerifyReport) -> list[str]:
+    """WARC files in the store's folder that SHA256SUMS does not list (none checked, with a
+    note, where the store's location cannot be listed, as a plain web server's cannot)."""
+    try:
+        found = sorted(root.iterdir())
+    except (OSError, NotImplementedError, ValueError) as exc:
+        if not is_remote(root):
+            raise
+        report.notes.append(f"{root} cannot be listed ({type(exc).__name__}), so WARC files "
+                            "that SHA256SUMS does not list were not looked for")
+        return []
+    return [p.name for p in found
+            if is_warc_name(p.name) and p.name not in listed and p.is_file()]
 
 
 def _check_index(st: Store, present: list[tuple[Path, str]], report: VerifyReport) -> None:
