@@ -14,7 +14,7 @@ from store_helpers import serve_objects, two_file_store
 from typer.testing import CliRunner
 
 from warcpack.audit import audit
-from warcpack.build import build
+from warcpack.build import BuildError, build
 from warcpack.cli import app
 from warcpack.release import release
 from warcpack.store import Store, StoreError
@@ -150,3 +150,27 @@ def test_writing_to_a_url_is_refused_and_leaves_no_folder_named_after_it(served,
     packed = CliRunner().invoke(app, ["export", "wacz", "x.wacz", "--store", url])
     assert packed.exit_code == 1 and "packages a store folder" in packed.output
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no "http:" or "s3:" folder
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_the_url_stops_serving_stops_the_build_clearly_and_it_resumes(served, tmp_path,
+                                                                            workers):
+    store, _, _ = served
+    bucket = tmp_path / "bucket"
+    shutil.copytree(store, bucket / "store")
+    reference = build(store, tmp_path / "local", workers=1, progress=False, use_cache=False)
+    hidden = bucket / "b.warc.gz"
+    (bucket / "store" / "b.warc.gz").rename(hidden)  # a lost object, or a lost network
+    with serve_objects(bucket) as (base, _):
+        with pytest.raises(BuildError) as failed:
+            build(f"{base}/store", tmp_path / "out", workers=workers, unit_records=2,
+                  progress=False, cache=tmp_path / "cache")
+        message = str(failed.value)
+        assert "cannot read b.warc.gz from offset" in message and "run the build again" in message
+        assert not (tmp_path / "out" / "build-summary.json").exists()
+        hidden.rename(bucket / "store" / "b.warc.gz")
+        again = build(f"{base}/store", tmp_path / "out", workers=workers, unit_records=2,
+                      progress=False, cache=tmp_path / "cache")
+    assert again.units_cached >= 1  # a.warc.gz's units were kept
+    assert again.rows_written == reference.rows_written
+    assert tree(tmp_path / "out") == tree(tmp_path / "local")

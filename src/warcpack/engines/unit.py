@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from warcpack.cache import Outcome, process_fingerprint, record_key
+from warcpack.engines.base import unit_place
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.plan import WorkUnit
 from warcpack.record import SkippedRecord, SourceRecord
 from warcpack.revisions import row_order
 from warcpack.row import RowError, Skip, make_row
-from warcpack.store import Store
+from warcpack.store import Store, StoreError
 from warcpack.textmode import ACCURATE
 from warcpack.write.columns import prepare
 from warcpack.write.spool import Spooled
@@ -85,13 +86,33 @@ def records_of(store: Store, unit: WorkUnit, limits: Limits = DEFAULT_LIMITS
         yield from store.iter_records([unit.file], start=offset, stop=offset + 1, limits=limits)
 
 
+def _read(store: Store, unit: WorkUnit, limits: Limits
+          ) -> Iterator[SourceRecord | SkippedRecord]:
+    """The unit's records; a failure to fetch the store's bytes (a disk error, a lost network,
+    an object store refusing) stops the unit with the place and the cause, never a row."""
+    records = records_of(store, unit, limits)
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            return
+        except StoreError:
+            raise
+        except Exception as exc:  # OSError, aiohttp's, botocore's...: whatever the backend raises
+            raise StoreError(
+                f"cannot read {unit_place(unit)} of the store {store.root} "
+                f"({type(exc).__name__}: {exc}); the units finished before are kept: run the "
+                "build again to resume") from None
+        yield rec
+
+
 def run_unit(store: Store, unit: WorkUnit, fingerprint: str,
              known: Mapping[str, Outcome] | None = None,
              limits: Limits = DEFAULT_LIMITS, text_mode: str = ACCURATE) -> UnitResult:
     """Read every record of one unit; take known outcomes by record key, extract the rest."""
     known = known or {}
     result = UnitResult(0)
-    for rec in records_of(store, unit, limits):
+    for rec in _read(store, unit, limits):
         result.records += 1
         if isinstance(rec, SkippedRecord):
             result.outcomes.append((None, Skipped(rec.warc_file, rec.offset, rec.reason,
