@@ -174,3 +174,23 @@ def test_a_file_the_url_stops_serving_stops_the_build_clearly_and_it_resumes(ser
     assert again.units_cached >= 1  # a.warc.gz's units were kept
     assert again.rows_written == reference.rows_written
     assert tree(tmp_path / "out") == tree(tmp_path / "local")
+
+
+def test_a_record_list_at_a_url_selects_records_of_a_store_at_a_url(served, tmp_path):
+    store, url, _ = served
+    entries = [e for e in Store.open(store).index_entries() if e.record_type == "response"]
+    chosen = sorted(entries, key=lambda e: (e.filename, e.offset))[1::2]
+    listing = store.parent / "lists" / "pages.csv"  # beside the store, on the same server
+    listing.parent.mkdir(exist_ok=True)
+    listing.write_text("warc_filename,warc_record_offset,warc_record_length\n" + "".join(
+        f"crawl-data/x/{e.filename},{e.offset},{e.length}\n" for e in chosen), "utf-8")
+    local = build(store, tmp_path / "local", workers=1, progress=False, use_cache=False,
+                  records=listing)
+    remote = build(url, tmp_path / "remote", workers=1, progress=False, use_cache=False,
+                   records=url.rsplit("/", 1)[0] + "/lists/pages.csv")
+    assert remote.records_seen == local.records_seen == len(chosen) >= 3
+    assert tree(tmp_path / "remote") == tree(tmp_path / "local")
+    gone = CliRunner().invoke(app, ["build", "--store", url, "--out", str(tmp_path / "x"),
+                                    "--records", url + "/no-such-list.csv", "--no-progress"])
+    assert gone.exit_code == 1 and "no-such-list.csv" in gone.output.replace("\n", "")
+    assert "Traceback" not in gone.output

@@ -171,9 +171,10 @@ def build(
     text_policy: str = typer.Option(
         "all", help="Which rows carry text in the 'text' config: all | redistributable."
     ),
-    records: Path = typer.Option(
-        None, "--records", help="Build only the records a CSV or parquet table names by "
-        "(warc_file, offset, length), e.g. a Common Crawl columnar index query result."
+    records: str = typer.Option(
+        None, "--records", help="Build only the records a CSV or parquet table (a file or a "
+        "URL) names by (warc_file, offset, length), e.g. a Common Crawl columnar index query "
+        "result."
     ),
     engine: str = typer.Option("local", help="Where work units run: local | ray."),
     address: str = typer.Option(

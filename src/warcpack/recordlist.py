@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from warcpack.plan import Listed
+from warcpack.store.errors import StoreError
+from warcpack.store.location import StoreRoot, place_of
 
 FILE_COLUMNS = ("warc_file", "warc_filename", "filename")
 OFFSET_COLUMNS = ("offset", "warc_record_offset", "warc_offset")
@@ -67,7 +69,7 @@ def _item(where: str, file: object, offset: object, length: object) -> Listed:
     return Listed(str(file).strip(), _integer(offset, "offset", where), size, where)
 
 
-def _csv(path: Path) -> Iterator[Listed]:
+def _csv(path: StoreRoot) -> Iterator[Listed]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -86,11 +88,11 @@ def _csv(path: Path) -> Iterator[Listed]:
                         cells[at[length_col]] if length_col else None)
 
 
-def _parquet(path: Path) -> Iterator[Listed]:
+def _parquet(path: StoreRoot) -> Iterator[Listed]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(path)
+        table = pq.ParquetFile(path if isinstance(path, Path) else path.open("rb"))
     except Exception as exc:
         raise RecordListError(f"{path}: not a readable parquet file ({exc})") from None
     file_col, offset_col, length_col = _columns(path, table.schema_arrow.names)
@@ -104,19 +106,27 @@ def _parquet(path: Path) -> Iterator[Listed]:
             yield _item(f"{path} row {row}", file, offset, length)
 
 
-def is_parquet(path: Path) -> bool:
+def is_parquet(path: StoreRoot) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) == _PARQUET_MAGIC
 
 
 def read_record_list(path: Path | str) -> Iterator[Listed]:
     """The records a CSV or parquet list names, in list order (parquet is told by its magic
-    bytes, anything else is read as CSV with a header line)."""
-    path = Path(path)
+    bytes, anything else is read as CSV with a header line). `path` may be a URL fsspec reads
+    (where a query engine such as Athena leaves its results)."""
+    try:
+        path = place_of(path, "the record list")
+    except StoreError as exc:
+        raise RecordListError(str(exc)) from None
     try:
         parquet = is_parquet(path)
-    except OSError as exc:
-        raise RecordListError(f"cannot read the record list {path}: {exc}") from None
+    except FileNotFoundError:  # fsspec's HTTP reading says so of an unreachable host too
+        where = "there is no such file" if isinstance(path, Path) else "not found or unreachable"
+        raise RecordListError(f"cannot read the record list {path}: {where}") from None
+    except OSError as exc:  # fsspec's errors often carry only the URL: name the kind
+        raise RecordListError(f"cannot read the record list {path}: "
+                              f"{exc.strerror or f'{type(exc).__name__}: {exc}'}") from None
     try:
         yield from (_parquet(path) if parquet else _csv(path))
     except UnicodeDecodeError as exc:

@@ -37,9 +37,9 @@ def is_remote(root: StoreRoot) -> bool:
                                                                                "local")
 
 
-def store_root(place: str | os.PathLike[str]) -> StoreRoot:
-    """The root of the store at `place`: a Path, or for a URL a UPath. A URL whose fsspec
-    backend is not installed is a StoreError naming the package to install."""
+def place_of(place: str | os.PathLike[str], what: str = "the store") -> StoreRoot:
+    """`place` as a Path, or for a URL as a UPath (file:// URLs are local Paths). A URL whose
+    fsspec backend is not installed is a StoreError naming `what` and the package to install."""
     if not is_url(place):
         return Path(place)
     from upath import UPath
@@ -48,13 +48,16 @@ def store_root(place: str | os.PathLike[str]) -> StoreRoot:
     try:
         root = UPath(url)
         root.fs  # noqa: B018 (creates the filesystem: fails here when its package is missing)
-    except ImportError as exc:
-        raise StoreError(f"cannot read the store {url}: {exc}") from None
-    except (ValueError, OSError) as exc:
-        raise StoreError(f"cannot read the store {url}: {exc}") from None
+    except (ImportError, ValueError, OSError) as exc:
+        raise StoreError(f"cannot read {what} {url}: {exc}") from None
     if not is_remote(root):  # file:// is a local folder, with its lock and journal
         return Path(root.path)
     return root
+
+
+def store_root(place: str | os.PathLike[str]) -> StoreRoot:
+    """The root of the store at `place` (see `place_of`)."""
+    return place_of(place)
 
 
 _PROBE_BLOCK = 1 << 16  # bytes fetched per seek of a binary search in a remote file

@@ -110,7 +110,8 @@ class Store:
                 raise StoreError(f"{root}: a commit was interrupted; open the store's folder "
                                  "with warcpack where it is written to finish it")
             if not is_file(root / MANIFEST_NAME):
-                raise StoreError(f"no WARC store at {root} (it has no {MANIFEST_NAME})")
+                raise StoreError(f"no WARC store at {root} (no {MANIFEST_NAME} there, or the "
+                                 "address cannot be reached)")
             store = cls(root)
             store._fixed_manifest = read_manifest(root / MANIFEST_NAME)
         except ManifestError as exc:
