@@ -39,7 +39,7 @@ from typing import Any
 
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import SourceRecord
-from warcpack.store.location import StoreRoot, file_identity
+from warcpack.store.location import Place, file_identity
 from warcpack.textmode import ACCURATE
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
@@ -335,7 +335,7 @@ def unit_key(fp: str, unit_id: str, file_facts: str, store_digest: str | None) -
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_facts(root: StoreRoot, name: str, sha256: str) -> str:
+def file_facts(root: Place, name: str, sha256: str) -> str:
     """What identifies a committed file's bytes: its sha256 from SHA256SUMS, and its size and
     mtime (an object's ETag), so a file changed behind the store's back is read again, never
     served stale."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from warcpack.plan import Listed
 from warcpack.store.errors import StoreError
-from warcpack.store.location import StoreRoot, place_of
+from warcpack.store.location import Place, place_of
 
 FILE_COLUMNS = ("warc_file", "warc_filename", "filename")
 OFFSET_COLUMNS = ("offset", "warc_record_offset", "warc_offset")
@@ -69,7 +69,7 @@ def _item(where: str, file: object, offset: object, length: object) -> Listed:
     return Listed(str(file).strip(), _integer(offset, "offset", where), size, where)
 
 
-def _csv(path: StoreRoot) -> Iterator[Listed]:
+def _csv(path: Place) -> Iterator[Listed]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -88,7 +88,7 @@ def _csv(path: StoreRoot) -> Iterator[Listed]:
                         cells[at[length_col]] if length_col else None)
 
 
-def _parquet(path: StoreRoot) -> Iterator[Listed]:
+def _parquet(path: Place) -> Iterator[Listed]:
     import pyarrow.parquet as pq
 
     try:
@@ -106,7 +106,7 @@ def _parquet(path: StoreRoot) -> Iterator[Listed]:
             yield _item(f"{path} row {row}", file, offset, length)
 
 
-def is_parquet(path: StoreRoot) -> bool:
+def is_parquet(path: Place) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) == _PARQUET_MAGIC
 

@@ -17,7 +17,7 @@ from warcpack.release import version_differences
 from warcpack.row import schema_version
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME
-from warcpack.store.location import StoreRoot, is_file, store_root
+from warcpack.store.location import Place, is_file, place_of
 from warcpack.store.manifest import MANIFEST_NAME, manifest_lines
 
 
@@ -67,10 +67,10 @@ def audit(
     return report
 
 
-def _store_root(store: Path | str) -> StoreRoot:
+def _store_root(store: Path | str) -> Place:
     """The store's folder, or its URL (read through fsspec, in place)."""
     try:
-        root = store_root(store)
+        root = place_of(store)
     except StoreError as exc:
         raise AuditError(str(exc)) from None
     there = root.is_dir() if isinstance(root, Path) else any(
@@ -80,7 +80,7 @@ def _store_root(store: Path | str) -> StoreRoot:
     return root
 
 
-def _run(target: Target, root: StoreRoot, db: sqlite3.Connection, ledger: Ledger,
+def _run(target: Target, root: Place, db: sqlite3.Connection, ledger: Ledger,
          results: dict[str, CheckResult], sample: int | None) -> AuditReport:
     # outputs: files, then the rows in them
     if target.summary_error:

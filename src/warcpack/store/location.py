@@ -4,7 +4,8 @@ A store at a URL is read-only: builds read its SHA256SUMS, index and WARC files 
 so every node of a cluster can read one copy in an object store. Writing (capture, ingest,
 recovery of an interrupted commit) needs the local folder, with its lock and journal.
 `universal_pathlib` gives URLs the pathlib interface the readers already use (`/`, `open`,
-`exists`), so one code path reads both.
+`stat`), so one code path reads both; the helpers here are where a remote read must differ
+(block sizes, requests that fetch only metadata).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from warcpack.store.errors import StoreError
 if TYPE_CHECKING:
     from upath import UPath
 
-    StoreRoot = Path | UPath
+    Place = Path | UPath  # a local path, or a URL read through fsspec
 else:
-    StoreRoot = Any
+    Place = Any
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -31,13 +32,13 @@ def is_url(place: str | os.PathLike[str]) -> bool:
     return not isinstance(place, PurePath) and bool(_URL.match(os.fspath(place)))
 
 
-def is_remote(root: StoreRoot) -> bool:
+def is_remote(root: Place) -> bool:
     """Whether a store root is read through fsspec (a URL other than file://)."""
     return not isinstance(root, Path) and getattr(root, "protocol", "") not in ("", "file",
                                                                                "local")
 
 
-def place_of(place: str | os.PathLike[str], what: str = "the store") -> StoreRoot:
+def place_of(place: str | os.PathLike[str], what: str = "the store") -> Place:
     """`place` as a Path, or for a URL as a UPath (file:// URLs are local Paths). A URL whose
     fsspec backend is not installed is a StoreError naming `what` and the package to install."""
     if not is_url(place):
@@ -55,17 +56,12 @@ def place_of(place: str | os.PathLike[str], what: str = "the store") -> StoreRoo
     return root
 
 
-def store_root(place: str | os.PathLike[str]) -> StoreRoot:
-    """The root of the store at `place` (see `place_of`)."""
-    return place_of(place)
-
-
 _PROBE_BLOCK = 1 << 16  # bytes fetched per seek of a binary search in a remote file
 _MIN_SPAN_BLOCK = 1 << 18  # a remote read of records fetches at least this much at a time...
 _MAX_SPAN_BLOCK = 1 << 24  # ...and at most this
 
 
-def open_for_probes(path: StoreRoot) -> Any:
+def open_for_probes(path: Place) -> Any:
     """A binary file for scattered small reads: a remote one fetches small blocks, not the
     megabytes of readahead that suit a sequential read, at each seek."""
     if isinstance(path, Path):
@@ -73,7 +69,7 @@ def open_for_probes(path: StoreRoot) -> Any:
     return path.open("rb", block_size=_PROBE_BLOCK)
 
 
-def open_span(path: StoreRoot, start: int, stop: int | None) -> Any:
+def open_span(path: Place, start: int, stop: int | None) -> Any:
     """A binary file for reading the records that start in [start, stop). A remote one fetches
     the span and half as much again (the last record runs past `stop`) in one request, instead
     of the backend's readahead of 5 to 50 MB for each unit of a few records."""
@@ -84,7 +80,7 @@ def open_span(path: StoreRoot, start: int, stop: int | None) -> Any:
     return path.open("rb", block_size=block, cache_type="readahead")
 
 
-def file_head(path: StoreRoot, size: int) -> bytes:
+def file_head(path: Place, size: int) -> bytes:
     """The first `size` bytes of a file (one small request for a remote one)."""
     if isinstance(path, Path):
         with path.open("rb") as fh:
@@ -92,7 +88,7 @@ def file_head(path: StoreRoot, size: int) -> bytes:
     return path.fs.cat_file(path.path, start=0, end=size)
 
 
-def is_file(path: StoreRoot) -> bool:
+def is_file(path: Place) -> bool:
     """Whether a file is there. For a URL, its metadata only (a HEAD request): fsspec's
     exists() over HTTP starts downloading the whole file."""
     if isinstance(path, Path):
@@ -111,7 +107,7 @@ def size_of(fh: Any) -> int:
     return end
 
 
-def file_identity(path: StoreRoot) -> str | None:
+def file_identity(path: Place) -> str | None:
     """Size and change mark of a file (mtime locally; for an object, its ETag or mtime if the
     store gives one), or None if it cannot be read: a file replaced behind the store's back
     gets another identity."""

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcpack.store.atomic import write_atomic
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME, IndexEntry, iter_index, lookup, url_key
-from warcpack.store.location import StoreRoot, is_file, is_remote, is_url, store_root
+from warcpack.store.location import Place, is_file, is_remote, is_url, place_of
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.txn import (
@@ -63,7 +63,7 @@ class Store:
     """A WARC store folder. Open with `Store.open(path)`; write inside `store.transaction()`.
     A store at a URL (`warcpack.store.location`) is opened read-only."""
 
-    def __init__(self, root: StoreRoot) -> None:
+    def __init__(self, root: Place) -> None:
         self.root = root
         # A store at a URL is read once: every file lookup would otherwise be a request.
         self._fixed_manifest: dict[str, str] | None = None
@@ -80,7 +80,7 @@ class Store:
         `path` may be a URL that fsspec reads (s3://bucket/warcs): the store is then read-only."""
         if create and is_url(path) and not str(path).lower().startswith("file://"):
             raise StoreError(_READ_ONLY.format(path))  # before asking for the URL's backend
-        root = store_root(path)
+        root = place_of(path)
         if is_remote(root):
             return cls._open_remote(root, create=create)
         if not root.exists():
@@ -101,7 +101,7 @@ class Store:
         return store
 
     @classmethod
-    def _open_remote(cls, root: StoreRoot, *, create: bool) -> Store:
+    def _open_remote(cls, root: Place, *, create: bool) -> Store:
         """A store at a URL, read as it is: its commits are finished where it is written."""
         if create:
             raise StoreError(_READ_ONLY.format(root))
@@ -157,11 +157,11 @@ class Store:
 
     # --- files -------------------------------------------------------------------------------
     @property
-    def index_path(self) -> StoreRoot:
+    def index_path(self) -> Place:
         return self.root / INDEX_NAME
 
     @property
-    def manifest_path(self) -> StoreRoot:
+    def manifest_path(self) -> Place:
         return self.root / MANIFEST_NAME
 
     @property
@@ -178,7 +178,7 @@ class Store:
         """Committed WARC file names, sorted."""
         return sorted(self.manifest())
 
-    def path_of(self, name: str) -> StoreRoot:
+    def path_of(self, name: str) -> Place:
         """Path of a committed file; StoreError if it is not committed."""
         unsafe = check_name(name)
         if unsafe:  # a hand-edited SHA256SUMS must not lead outside the store

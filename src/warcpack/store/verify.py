@@ -16,7 +16,7 @@ from rich.console import Console
 
 from warcpack.store.errors import StoreError
 from warcpack.store.index import iter_index, write_index
-from warcpack.store.location import StoreRoot, is_file, is_remote
+from warcpack.store.location import Place, is_file, is_remote
 from warcpack.store.manifest import sha256_file
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.scan import Damage, scan
@@ -30,7 +30,7 @@ _MAX_INDEX_DIFFS = 20
 class VerifyReport:
     """What `verify` found: `ok` when there are no problems."""
 
-    store: StoreRoot | str
+    store: Place | str
     files: int = 0
     records: int = 0
     index_lines: int = 0
@@ -92,7 +92,7 @@ def verify(store: Path | str | Store) -> VerifyReport:
     return report
 
 
-def _unlisted(root: StoreRoot, listed: set[str], report: VerifyReport) -> list[str]:
+def _unlisted(root: Place, listed: set[str], report: VerifyReport) -> list[str]:
     """WARC files in the store's folder that SHA256SUMS does not list (none checked, with a
     note, where the store's location cannot be listed, as a plain web server's cannot)."""
     try:
