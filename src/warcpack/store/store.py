@@ -196,8 +196,7 @@ class Store:
         store from the same thread would wait for itself forever, so it is refused instead.
         """
         if self.remote:
-            raise StoreError(f"{self.root}: a store at a URL is read-only; write to its local "
-                             "folder")
+            raise StoreError(_READ_ONLY.format(self.root))
         key = str(self.root.resolve())
         held: set[str] = _open_transactions.__dict__.setdefault("roots", set())
         if key in held:
