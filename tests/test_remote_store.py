@@ -4,20 +4,25 @@ and it is never written to."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from store_helpers import serve_objects, two_file_store
+from store_helpers import serve_objects, two_file_store, write_warc
 from typer.testing import CliRunner
 
 from warcpack.audit import audit
 from warcpack.build import BuildError, build
+from warcpack.cache import fingerprint
 from warcpack.cli import app
+from warcpack.engines.unit import Job, run_job_unit
+from warcpack.plan import plan
 from warcpack.release import release
 from warcpack.store import Store, StoreError
+from warcpack.store.ingest import ingest
 
 pytestmark = pytest.mark.usefixtures("offline_hf")
 
@@ -194,3 +199,26 @@ def test_a_record_list_at_a_url_selects_records_of_a_store_at_a_url(served, tmp_
                                     "--records", url + "/no-such-list.csv", "--no-progress"])
     assert gone.exit_code == 1 and "no-such-list.csv" in gone.output.replace("\n", "")
     assert "Traceback" not in gone.output
+
+
+def test_a_worker_that_outlives_a_build_reads_the_store_at_the_url_as_it_grew(served, tmp_path):
+    """Ray keeps its worker processes between builds: a worker that opened the store for one
+    build must see the files added to it before the next."""
+    store, _, _ = served
+    bucket = tmp_path / "bucket"
+    shutil.copytree(store, bucket / "store")
+    with serve_objects(bucket) as (base, _):
+        url = f"{base}/store"
+
+        def job() -> Job:
+            state = hashlib.sha256((bucket / "store" / "SHA256SUMS").read_bytes()).hexdigest()
+            return Job(url, fingerprint(), store_state=state)
+
+        before = plan(Store.open(url), 2)
+        assert run_job_unit(job(), before[0], {}).records == 2
+        write_warc(tmp_path / "c.warc.gz", [{"url": "https://later.example.com/", "body":
+                                             b"<p>later</p>", "date": "2024-07-01T08:00:00Z"}])
+        ingest([tmp_path / "c.warc.gz"], bucket / "store")  # where the store is written
+        [added] = [u for u in plan(Store.open(url), 2) if u.file not in
+                   {b.file for b in before}]
+        assert run_job_unit(job(), added, {}).records == 1  # the same process, a new state

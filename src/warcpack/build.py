@@ -303,7 +303,7 @@ def build(
                 yield unit, results.known(fp, unit.file, unit.start, unit.stop)
 
         job = Job(str(opened.root if opened.remote else opened.root.resolve()), fp, limits,
-                  text_mode)
+                  text_mode, store_sha256)
         try:
             for batch, idle in ((todo, take_cached), (missed, None)):
                 if not batch:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 
 from warcpack.cache import Outcome, process_fingerprint, record_key
 from warcpack.engines.base import unit_place
@@ -30,13 +30,16 @@ from warcpack.write.summary import Skipped
 @dataclass(frozen=True)
 class Job:
     """What every unit of one build shares: where the store is (as the workers see it), the
-    fingerprint of the driver's extractor, which every worker must match, the limits and how
-    main text is read (`warcpack.extract.TEXT_MODES`)."""
+    fingerprint of the driver's extractor, which every worker must match, the limits, how
+    main text is read (`warcpack.extract.TEXT_MODES`) and the state of the store's SHA256SUMS
+    the driver planned from (a worker that outlives a build, as Ray's do, opens the store
+    again when it has grown)."""
 
     store: str
     fingerprint: str
     limits: Limits = DEFAULT_LIMITS
     text_mode: str = ACCURATE
+    store_state: str = ""
 
 
 @dataclass
@@ -138,14 +141,15 @@ def check_fingerprint(expected: str, limits: Limits = DEFAULT_LIMITS,
             + json.dumps(json.loads(parts), sort_keys=True)[:2000])
 
 
-@cache
-def open_store(root: str) -> Store:
-    """The store, opened once per worker process."""
+@lru_cache(maxsize=4)
+def open_store(root: str, state: str = "") -> Store:
+    """The store, opened once per worker process and state of its SHA256SUMS (a store at a URL
+    reads it only when opened)."""
     return Store.open(root)
 
 
 def run_job_unit(job: Job, unit: WorkUnit, known: Mapping[str, Outcome] | None) -> UnitResult:
     """What a worker runs: check the extractor, open the store (once), run the unit."""
     check_fingerprint(job.fingerprint, job.limits, job.text_mode)
-    return run_unit(open_store(job.store), unit, job.fingerprint, known, job.limits,
-                    job.text_mode)
+    store = open_store(job.store, job.store_state)
+    return run_unit(store, unit, job.fingerprint, known, job.limits, job.text_mode)
