@@ -152,8 +152,6 @@ def test_writing_to_a_url_is_refused_and_leaves_no_folder_named_after_it(served,
         added = CliRunner().invoke(app, ["ingest", str(warc), "--store", target])
         assert added.exit_code == 1 and "read-only" in added.output, added.output
         assert "Traceback" not in added.output
-    packed = CliRunner().invoke(app, ["export", "wacz", "x.wacz", "--store", url])
-    assert packed.exit_code == 1 and "packages a store folder" in packed.output
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no "http:" or "s3:" folder
 
 
@@ -222,3 +220,16 @@ def test_a_worker_that_outlives_a_build_reads_the_store_at_the_url_as_it_grew(se
         [added] = [u for u in plan(Store.open(url), 2) if u.file not in
                    {b.file for b in before}]
         assert run_job_unit(job(), added, {}).records == 1  # the same process, a new state
+
+
+def test_exports_of_a_store_at_a_url_are_the_folders_byte_for_byte(served, tmp_path):
+    store, url, _ = served
+    done = release("1.0.0", store, tmp_path / "releases", progress=False)
+    for kind, name in (("wacz", "store.wacz"), ("bag", "bag")):
+        for source, where in ((str(store), "folder"), (url, "url")):
+            made = CliRunner().invoke(app, ["export", kind, str(tmp_path / where / name),
+                                            "--store", source, "--release", str(done.folder)])
+            assert made.exit_code == 0, made.output
+    assert tree(tmp_path / "url") == tree(tmp_path / "folder")
+    assert (tmp_path / "url" / "bag" / "data" / "warcs" / "b.warc.gz").read_bytes() == (
+        store / "b.warc.gz").read_bytes()

@@ -414,7 +414,7 @@ app.add_typer(export_app, name="export")
 @export_app.command("wacz")
 def export_wacz(
     out: Path = typer.Argument(..., help="The .wacz file to write."),
-    store: str = StoreOpt,
+    store: str = ReadStoreOpt,
     release: Path = typer.Option(
         None, help="Package only this release's WARC files (its folder or release.json), with "
         "its rows as the pages list."
@@ -441,7 +441,7 @@ def export_wacz(
 @export_app.command("bag")
 def export_bag(
     out: Path = typer.Argument(..., help="The bag folder to write (new or empty)."),
-    store: str = StoreOpt,
+    store: str = ReadStoreOpt,
     release: Path = typer.Option(
         None, help="The release folder (default: the latest release in ./releases)."
     ),

@@ -102,7 +102,7 @@ def _manifest(entries: dict[str, dict[str, str]], algorithm: str) -> bytes:
     return "".join(f"{entries[p][algorithm]}  {_encode(p)}\n" for p in sorted(entries)).encode()
 
 
-def export_bag(out: Path, store: Path, *, release: Path | None = None,
+def export_bag(out: Path, store: Path | str, *, release: Path | None = None,
                releases_root: Path = Path("releases")) -> BagReport:
     """Write release `release` (default: the latest in `releases_root`) and its WARC files
     from `store` as a BagIt bag in the new folder OUT."""

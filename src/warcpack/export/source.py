@@ -21,8 +21,9 @@ from typing import IO, Any
 
 from warcpack.diff import RELEASE_MANIFEST
 from warcpack.release import RebuildError, load_manifest, releases
+from warcpack.store.errors import StoreError
 from warcpack.store.index import write_index
-from warcpack.store.location import is_url
+from warcpack.store.location import Place, is_file, place_of
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name
 
@@ -36,7 +37,7 @@ class ExportError(Exception):
 @dataclass(frozen=True)
 class WarcFile:
     name: str
-    path: Path
+    path: Place
     sha256: str  # what the store (and release) say the file's sha256 is
     size: int | None  # the release's size, if known
 
@@ -45,7 +46,7 @@ class WarcFile:
 class Source:
     """The WARC files to export, and the release they belong to (if any)."""
 
-    store: Path
+    store: Place
     files: list[WarcFile]
     release_folder: Path | None = None
     manifest: dict[str, Any] | None = None
@@ -71,13 +72,14 @@ def release_folder(path: Path | None, root: Path = Path("releases")) -> Path:
 
 
 def open_source(store: Path | str, release: Path | None = None) -> Source:
-    """The store's committed WARC files, or exactly those of the release folder `release`."""
-    if is_url(store):
-        raise ExportError(f"{store}: an export packages a store folder; copy the store from its "
-                          "URL to a folder first (build, release, rebuild, verify, audit and "
-                          "history read a URL)")
-    store = Path(store)
-    if not store.is_dir():
+    """The store's committed WARC files, or exactly those of the release folder `release`. The
+    store may be at a URL: its files are read, and checked, where they are kept."""
+    try:
+        store = place_of(store)  # a folder, or a URL read through fsspec
+    except StoreError as exc:
+        raise ExportError(str(exc)) from None
+    there = store.is_dir() if isinstance(store, Path) else is_file(store / MANIFEST_NAME)
+    if not there:
         raise ExportError(f"no WARC store at {store}")
     try:
         sums = read_manifest(store / MANIFEST_NAME)
@@ -99,7 +101,7 @@ def open_source(store: Path | str, release: Path | None = None) -> Source:
         if unsafe:
             raise ExportError(f"cannot export {unsafe}")
         path = store / name
-        if not path.is_file():
+        if not is_file(path):
             raise ExportError(f"{path}: the WARC file is missing from the store")
         if sums.get(name) != digest:
             raise ExportError(f"{path}: the store's {MANIFEST_NAME} gives sha256 "
@@ -115,7 +117,7 @@ def copy_checked(warc: WarcFile, out: IO[bytes], *extra: Any) -> int:
     ExportError, naming the file, if they are not the bytes the store vouches for."""
     digest = hashlib.sha256()
     size = 0
-    with open(warc.path, "rb") as fh:
+    with warc.path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
             for h in extra:

@@ -44,6 +44,7 @@ from warcpack.export.source import (
     remove,
 )
 from warcpack.store.atomic import fsync_dir, fsync_file
+from warcpack.store.location import Place, file_size
 from warcpack.store.manifest import sha256_file
 
 WACZ_VERSION = "1.1.1"
@@ -102,7 +103,7 @@ def _resource(path: str, sha256: str, size: int, taken: set[str]) -> dict[str, A
     return {"name": name, "path": path, "hash": f"sha256:{sha256}", "bytes": size}
 
 
-def export_wacz(out: Path, store: Path, *, release: Path | None = None,
+def export_wacz(out: Path, store: Path | str, *, release: Path | None = None,
                 title: str | None = None) -> WaczReport:
     """Write the WACZ package OUT of the store's WARC files (or of the release folder
     `release`'s, with its rows as the pages list)."""
@@ -132,7 +133,7 @@ def _write(path: Path, source: Source, title: str | None) -> WaczReport:
             zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         for warc in source.files:
             entry = f"archive/{warc.name}"
-            with zf.open(_info(entry, warc.path.stat().st_size), "w") as dst:
+            with zf.open(_info(entry, file_size(warc.path)), "w") as dst:
                 size = copy_checked(warc, dst)
             resources.append(_resource(entry, warc.sha256, size, taken))
         cdx, idx = Path(work) / "index.cdx.gz", Path(work) / "index.idx"
@@ -154,7 +155,7 @@ def _write(path: Path, source: Source, title: str | None) -> WaczReport:
             "profile": "data-package",
             "wacz_version": WACZ_VERSION,
             "title": title or (f"warcpack release {source.release}" if source.release
-                               else f"warcpack store {source.store.resolve().name}"),
+                               else f"warcpack store {_store_name(source.store)}"),
             "software": f"warcpack {__version__}",
             "created": latest or "1980-01-01T00:00:00Z",
             "resources": sorted(resources, key=lambda r: r["path"]),
@@ -167,6 +168,11 @@ def _write(path: Path, source: Source, title: str | None) -> WaczReport:
                     (json.dumps(digest, indent=2) + "\n").encode("utf-8"))
     return WaczReport(path, len(source.files), records, pages, path.stat().st_size,
                       sha256_file(path))
+
+
+def _store_name(store: Place) -> str:
+    """The store folder's name (the last part of its URL for a store at a URL)."""
+    return store.resolve().name if isinstance(store, Path) else store.name
 
 
 def _line(obj: dict[str, Any]) -> bytes:

@@ -99,6 +99,13 @@ def is_file(path: Place) -> bool:
         return False
 
 
+def file_size(path: Place) -> int:
+    """Size of a file in bytes (for a URL, from its metadata)."""
+    if isinstance(path, Path):
+        return path.stat().st_size
+    return int(path.fs.info(path.path)["size"])
+
+
 def size_of(fh: Any) -> int:
     """Size of an open binary file, local or remote (remote files have no descriptor)."""
     here = fh.tell()
