@@ -91,19 +91,21 @@ def _csv(path: Place) -> Iterator[Listed]:
 def _parquet(path: Place) -> Iterator[Listed]:
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.ParquetFile(path if isinstance(path, Path) else path.open("rb"))
-    except Exception as exc:
-        raise RecordListError(f"{path}: not a readable parquet file ({exc})") from None
-    file_col, offset_col, length_col = _columns(path, table.schema_arrow.names)
-    wanted = [c for c in (file_col, offset_col, length_col) if c]
-    row = 0
-    for batch in table.iter_batches(batch_size=65_536, columns=wanted):
-        data = batch.to_pydict()
-        lengths = data[length_col] if length_col else [None] * batch.num_rows
-        for file, offset, length in zip(data[file_col], data[offset_col], lengths, strict=True):
-            row += 1
-            yield _item(f"{path} row {row}", file, offset, length)
+    with path.open("rb") as fh:  # a local file or a URL alike, closed when read
+        try:
+            table = pq.ParquetFile(fh)
+        except Exception as exc:
+            raise RecordListError(f"{path}: not a readable parquet file ({exc})") from None
+        file_col, offset_col, length_col = _columns(path, table.schema_arrow.names)
+        wanted = [c for c in (file_col, offset_col, length_col) if c]
+        row = 0
+        for batch in table.iter_batches(batch_size=65_536, columns=wanted):
+            data = batch.to_pydict()
+            lengths = data[length_col] if length_col else [None] * batch.num_rows
+            for file, offset, length in zip(data[file_col], data[offset_col], lengths,
+                                            strict=True):
+                row += 1
+                yield _item(f"{path} row {row}", file, offset, length)
 
 
 def is_parquet(path: Place) -> bool:

@@ -17,7 +17,7 @@ from warcpack.release import version_differences
 from warcpack.row import schema_version
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME
-from warcpack.store.location import Place, is_file, place_of
+from warcpack.store.location import Place, holds, place_of
 from warcpack.store.manifest import MANIFEST_NAME, manifest_lines
 
 
@@ -73,9 +73,7 @@ def _store_root(store: Path | str) -> Place:
         root = place_of(store)
     except StoreError as exc:
         raise AuditError(str(exc)) from None
-    there = root.is_dir() if isinstance(root, Path) else any(
-        is_file(root / name) for name in (MANIFEST_NAME, INDEX_NAME))
-    if not there:
+    if not holds(root, MANIFEST_NAME, INDEX_NAME):
         raise AuditError(f"no WARC store at {root}")
     return root
 

@@ -23,7 +23,7 @@ from warcpack.diff import RELEASE_MANIFEST
 from warcpack.release import RebuildError, load_manifest, releases
 from warcpack.store.errors import StoreError
 from warcpack.store.index import write_index
-from warcpack.store.location import Place, is_file, place_of
+from warcpack.store.location import Place, holds, is_file, place_of
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name
 
@@ -78,8 +78,7 @@ def open_source(store: Path | str, release: Path | None = None) -> Source:
         store = place_of(store)  # a folder, or a URL read through fsspec
     except StoreError as exc:
         raise ExportError(str(exc)) from None
-    there = store.is_dir() if isinstance(store, Path) else is_file(store / MANIFEST_NAME)
-    if not there:
+    if not holds(store, MANIFEST_NAME):
         raise ExportError(f"no WARC store at {store}")
     try:
         sums = read_manifest(store / MANIFEST_NAME)

@@ -32,6 +32,11 @@ def is_url(place: str | os.PathLike[str]) -> bool:
     return not isinstance(place, PurePath) and bool(_URL.match(os.fspath(place)))
 
 
+def is_remote_url(place: str | os.PathLike[str]) -> bool:
+    """A URL read through fsspec: any scheme but file:// (a local folder, written as such)."""
+    return is_url(place) and not os.fspath(place).lower().startswith(("file://", "local://"))
+
+
 def is_remote(root: Place) -> bool:
     """Whether a store root is read through fsspec (a URL other than file://)."""
     return not isinstance(root, Path) and getattr(root, "protocol", "") not in ("", "file",
@@ -97,6 +102,14 @@ def is_file(path: Place) -> bool:
         return path.fs.info(path.path).get("type") == "file"
     except (OSError, ValueError):
         return False
+
+
+def holds(root: Place, *names: str) -> bool:
+    """Whether a store is at `root`: a local folder; for a URL, one of the files `names` under
+    it (an object store has no folders to ask for)."""
+    if isinstance(root, Path):
+        return root.is_dir()
+    return any(is_file(root / name) for name in names)
 
 
 def file_size(path: Place) -> int:

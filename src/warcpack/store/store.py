@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcpack.store.atomic import write_atomic
 from warcpack.store.errors import StoreError
 from warcpack.store.index import INDEX_NAME, IndexEntry, iter_index, lookup, url_key
-from warcpack.store.location import Place, is_file, is_remote, is_url, place_of
+from warcpack.store.location import Place, is_file, is_remote, is_remote_url, place_of
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.txn import (
@@ -78,7 +78,7 @@ class Store:
     def open(cls, path: Path | str, *, create: bool = False) -> Store:
         """Open (or create) the store at `path`, finishing any commit a crash interrupted.
         `path` may be a URL that fsspec reads (s3://bucket/warcs): the store is then read-only."""
-        if create and is_url(path) and not str(path).lower().startswith("file://"):
+        if create and is_remote_url(path):
             raise StoreError(_READ_ONLY.format(path))  # before asking for the URL's backend
         root = place_of(path)
         if is_remote(root):
