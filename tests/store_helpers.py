@@ -154,6 +154,13 @@ def cdxj_indexer(paths: list[Path]) -> str:
     return out.stdout
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (its path relative to it) with its bytes: two builds, exports
+    or releases are the same when their trees are equal."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def store_state(root: Path) -> dict[str, bytes]:
     """Every visible file of a store (WARCs, index, manifest, log) with its bytes."""
     return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()

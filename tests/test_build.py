@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from store_helpers import tree
 from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -128,11 +129,6 @@ def jsonl_rows(out: Path) -> list[dict]:
 def parquet_column(folder: Path, column: str) -> list:
     return [v for shard in sorted(folder.glob("*.parquet"))
             for v in pq.read_table(shard, columns=[column]).column(column).to_pylist()]
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def offset_of(store: Path, url: str) -> tuple[str, int]:

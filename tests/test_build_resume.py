@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from store_helpers import benchmark_pages, write_warc
+from store_helpers import benchmark_pages, tree, write_warc
 
 from warcpack.cache import CACHE_DIR, CACHE_FILE, ResultCache
 from warcpack.installation import source_sha256
@@ -110,11 +110,6 @@ def new_store(warcs: list[Path], root: Path) -> Path:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def units_in(path: Path) -> int:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from store_helpers import benchmark_pages, write_warc
+from store_helpers import benchmark_pages, tree, write_warc
 from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -30,11 +30,6 @@ PAGES = benchmark_pages(5)
 
 
 pytestmark = pytest.mark.usefixtures("offline_hf")
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def pages_warc(path: Path, names: list[str], day: int) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from news_pages import MODIFIED, capture_now, europa, other_pages, serve
 from servers import TestServer
+from store_helpers import tree
 
 from warcpack.build import build
 
@@ -76,11 +77,6 @@ for call in sys.argv[2:]:
         if exc.code:
             raise
 """
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def diff_r(first: Path, second: Path) -> list[str]:

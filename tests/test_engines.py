@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from store_helpers import serve_objects, two_file_store
+from store_helpers import serve_objects, tree, two_file_store
 
 from warcpack.build import BuildError, build
 from warcpack.cache import fingerprint
@@ -26,11 +26,6 @@ pytestmark = pytest.mark.usefixtures("offline_hf")
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     return two_file_store(tmp_path_factory.mktemp("crawl"))
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_units_are_named_by_file_and_range_not_by_order_or_worker(store):

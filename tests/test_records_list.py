@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from store_helpers import benchmark_pages, write_warc
+from store_helpers import benchmark_pages, tree, write_warc
 from typer.testing import CliRunner
 
 from warcpack.build import BuildError, build
@@ -45,11 +45,6 @@ def entries(store: Path) -> list:
 def urls_of(out: Path) -> list[str]:
     return [json.loads(line)["url"] for shard in sorted((out / "data/text").glob("*.jsonl"))
             for line in shard.read_text("utf-8").splitlines()]
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:

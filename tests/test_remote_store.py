@@ -8,10 +8,9 @@ import hashlib
 import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import pytest
-from store_helpers import serve_objects, two_file_store, write_warc
+from store_helpers import serve_objects, tree, two_file_store, write_warc
 from typer.testing import CliRunner
 
 from warcpack.audit import audit
@@ -35,11 +34,6 @@ def served(tmp_path_factory):
     shutil.rmtree(store / ".cache", ignore_errors=True)
     with serve_objects(root) as (base, requests):
         yield store, f"{base}/store", requests
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_build_from_a_url_writes_the_folders_corpus_reading_warcs_by_range(served, tmp_path):

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from store_helpers import benchmark_store
+from store_helpers import benchmark_store, tree
 from typer.testing import CliRunner
 
 from warcpack.audit.run import audit
@@ -28,11 +28,6 @@ def store(tmp_path) -> Path:
 def rows(out: Path) -> dict[str, dict]:
     return {row["url"]: row for shard in sorted((out / "data" / "text").glob("*.jsonl"))
             for row in map(json.loads, shard.read_text("utf-8").splitlines())}
-
-
-def tree(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file()}
 
 
 def test_fast_build_is_named_keyed_apart_and_leaves_the_default_untouched(store, tmp_path):
