@@ -29,7 +29,6 @@ from typing import Any
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura import load_html
 from trafilatura.metadata import extract_author, extract_catstags
 
 from warcpack.extract import dates as d
@@ -47,6 +46,7 @@ from warcpack.extract.structured import (
     text_list,
     types_of,
 )
+from warcpack.extract.tree import load_html
 from warcpack.extract.visible import dateline, headline_keys, read_lines, visible_dates
 from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.row import Extracted, Skip

@@ -36,8 +36,9 @@ pass does too.
 In FAST mode (`warcpack build --text-mode fast`) only the balanced pass runs, in fast mode
 (again with the comparison if it finds nothing), and only rules 4 to 7 apply: about half the
 cost of the extraction, for some precision at the article's edges.
-All passes read copies of one tree parsed by trafilatura's own loader (with another parser's
-tree trafilatura sometimes finds nothing where it finds the article in the same page).
+All passes read copies of one tree parsed as trafilatura's own loader parses (with another
+parser's options trafilatura sometimes finds nothing where it finds the article in the same
+page); see `warcpack.extract.tree`.
 
 A JSON-LD `articleBody` is not used as the text: where it agrees with the extraction it adds
 nothing, and where it differs it is usually the worse of the two (image captions and embeds
@@ -327,8 +328,8 @@ def _reconcile(balanced: list[str], precise: list[str]) -> list[str]:
 def main_text(tree: HtmlElement, url: str | None, headlines: set[str], mode: str = ACCURATE) -> str:
     """The article's paragraphs, separated by blank lines ("" if the page has none).
 
-    `tree` is the page as `trafilatura.load_html` parses it (read, not modified); `headlines`
-    are the comparable forms (lowercase words joined by spaces) of the titles the page declares.
+    `tree` is the page as `tree.load_html` parses it (read, not modified); `headlines` are
+    the comparable forms (lowercase words joined by spaces) of the titles the page declares.
     `mode` FAST reads one balanced pass and applies the rules that need no second pass (4 to
     7): about half the cost, for a little less precision.
     """

@@ -1,0 +1,57 @@
+"""The page's tree, as trafilatura's loader builds it, with element classes chosen in C.
+
+lxml.html's parser gives each element its Python class by calling a Python function (form
+fields get classes of their own) every time a reader touches an element it has not held before.
+trafilatura's passes, htmldate and warcpack's own readers touch millions of elements over a
+build, and those calls were about a twentieth of an extraction's time. The parser here is
+trafilatura's own, with its options, and lxml's C-level lookup: every element is an
+`HtmlElement`, every comment an `HtmlComment`. No reader of the tree uses what the form classes
+add (a field's `.value`), so the same page gives the same tree and the same row, sooner.
+
+Copies of the tree (each trafilatura pass reads one) keep its parser, and so its lookup.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HtmlProcessingInstruction,
+    fromstring,
+)
+from trafilatura.utils import HTML_PARSER, is_dubious_html, repair_faulty_html
+
+_PARSER = HTML_PARSER.copy()
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+
+
+def _parse(markup: str | bytes) -> HtmlElement | None:
+    try:
+        return fromstring(markup, parser=_PARSER)
+    except Exception:  # noqa: BLE001 (lxml's errors on a broken page: no tree, as trafilatura)
+        return None
+
+
+def load_html(text: str) -> HtmlElement | None:
+    """The tree `trafilatura.load_html(text)` gives for a decoded page, or None where it gives
+    none: the same repairs, the same retry with bytes, the same refusal of a page that is not
+    HTML."""
+    beginning = text[:50].lower()
+    dubious = is_dubious_html(beginning)
+    text = repair_faulty_html(text, beginning)
+    retried = False
+    try:
+        tree = fromstring(text, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported."
+        tree = _parse(text.encode("utf8", "surrogatepass"))
+        retried = True
+    except Exception:  # noqa: BLE001
+        tree = None
+    if (tree is None or len(tree) < 1) and not retried:
+        tree = _parse(text.encode("utf8", "surrogatepass"))
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
