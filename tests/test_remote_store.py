@@ -85,10 +85,10 @@ def test_the_command_line_names_a_url_without_a_store_or_without_its_backend(ser
     assert missing.exit_code == 1 and "no WARC store at" in missing.output
     assert url + "-not-here" in missing.output.replace("\n", "")
     assert "Traceback" not in missing.output and not (tmp_path / "out").exists()
-    if importlib.util.find_spec("s3fs") is None:  # the backend is an install away
-        s3 = CliRunner().invoke(app, ["build", "--store", "s3://bucket/warcs", "--out",
-                                      str(tmp_path / "out"), "--no-progress"])
-        assert s3.exit_code == 1 and "s3fs" in s3.output and "Traceback" not in s3.output
+    assert importlib.util.find_spec("gcsfs") is None  # the backend is an install away
+    gs = CliRunner().invoke(app, ["build", "--store", "gs://bucket/warcs", "--out",
+                                  str(tmp_path / "out"), "--no-progress"])
+    assert gs.exit_code == 1 and "gcsfs" in gs.output and "Traceback" not in gs.output
 
 
 def test_verify_checks_a_store_at_a_url_in_place_and_names_a_changed_file(served, tmp_path):

@@ -19,7 +19,7 @@ from typing import Any
 from warcio.bufferedreaders import ChunkedDataReader
 
 from warcpack.audit.findings import Ledger
-from warcpack.store.location import is_file, open_span
+from warcpack.store.location import is_file, open_span, unreadable
 from warcpack.store.manifest import MANIFEST_NAME, ManifestError, read_manifest, sha256_file
 from warcpack.store.names import check_name
 from warcpack.store.scan import Damage, Slot, digest_matches, scan
@@ -73,8 +73,13 @@ def check_files(root: Path, files: list[dict[str, Any]], sums: dict[str, str] | 
             ledger.finding(CHECK, "warc-missing", f"{name} is in the release but not in the "
                            f"store {root}", file=name)
             continue
+        try:
+            size, digest = path.stat().st_size, sha256_file(path)
+        except Exception as exc:  # a disk error, a lost connection, an object replaced meanwhile
+            ledger.finding(CHECK, "warc-unreadable", f"cannot be read ({unreadable(exc)})",
+                           file=name)
+            continue
         present.append(name)
-        size, digest = path.stat().st_size, sha256_file(path)
         tally.files += 1
         tally.bytes += size
         want_size, want_sha = entry.get("size", size), entry.get("sha256")
@@ -100,14 +105,20 @@ def check_files(root: Path, files: list[dict[str, Any]], sums: dict[str, str] | 
 
 def check_records(path: Path, name: str, ledger: Ledger, tally: FixityTally) -> None:
     """Every record's digests, and every stretch of the file that holds no readable record."""
-    for item in scan(path, check_digests=True):
-        if isinstance(item, Damage):
-            tally.damaged += 1
-            ledger.finding(CHECK, "warc-damaged", f"unreadable bytes: {item.reason}", file=name,
-                           offset=item.offset)
-            continue
-        tally.records += 1
-        _check_slot(item, name, ledger, tally)
+    offset = None
+    try:
+        for item in scan(path, check_digests=True):
+            offset = item.offset
+            if isinstance(item, Damage):
+                tally.damaged += 1
+                ledger.finding(CHECK, "warc-damaged", f"unreadable bytes: {item.reason}",
+                               file=name, offset=item.offset)
+                continue
+            tally.records += 1
+            _check_slot(item, name, ledger, tally)
+    except Exception as exc:  # the file could be read once, and no longer
+        ledger.finding(CHECK, "warc-unreadable", f"reading stopped ({unreadable(exc)})",
+                       file=name, offset=offset)
 
 
 def _hasher(digest: str | None) -> Any:

@@ -21,6 +21,7 @@ from warcpack.record import SkippedRecord, SourceRecord
 from warcpack.revisions import row_order
 from warcpack.row import RowError, Skip, make_row
 from warcpack.store import Store, StoreError
+from warcpack.store.location import unreadable
 from warcpack.textmode import ACCURATE
 from warcpack.write.columns import prepare
 from warcpack.write.spool import Spooled
@@ -104,7 +105,7 @@ def _read(store: Store, unit: WorkUnit, limits: Limits
         except Exception as exc:  # OSError, aiohttp's, botocore's...: whatever the backend raises
             raise StoreError(
                 f"cannot read {unit_place(unit)} of the store {store.root} "
-                f"({type(exc).__name__}: {exc}); the units finished before are kept: run the "
+                f"({unreadable(exc)}); the units finished before are kept: run the "
                 "build again to resume") from None
         yield rec
 

@@ -43,9 +43,22 @@ def is_remote(root: Place) -> bool:
                                                                                "local")
 
 
+def unreadable(exc: BaseException) -> str:
+    """Why bytes could not be read, as a report says it. Each backend raises its own errors
+    (OSError, aiohttp's, botocore's, s3fs's FileExpired), so readers catch any exception around
+    a read and name it with this."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def place_of(place: str | os.PathLike[str], what: str = "the store") -> Place:
     """`place` as a Path, or for a URL as a UPath (file:// URLs are local Paths). A URL whose
-    fsspec backend is not installed is a StoreError naming `what` and the package to install."""
+    fsspec backend is not installed is a StoreError naming `what` and the package to install.
+
+    fsspec keeps one filesystem per backend and process, with the listings it has made; the
+    place is read as it is now, not as it was listed before (an object replaced since then
+    would be refused by its old ETag). A UPath is taken as it is, with its own options."""
+    if hasattr(place, "fs") and not isinstance(place, PurePath):
+        return place if is_remote(place) else Path(place.path)
     if not is_url(place):
         return Path(place)
     from upath import UPath
@@ -53,7 +66,7 @@ def place_of(place: str | os.PathLike[str], what: str = "the store") -> Place:
     url = os.fspath(place).rstrip("/")
     try:
         root = UPath(url)
-        root.fs  # noqa: B018 (creates the filesystem: fails here when its package is missing)
+        root.fs.invalidate_cache()  # creating the filesystem fails when its package is missing
     except (ImportError, ValueError, OSError) as exc:
         raise StoreError(f"cannot read {what} {url}: {exc}") from None
     if not is_remote(root):  # file:// is a local folder, with its lock and journal

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from warcpack.store.errors import StoreError
 from warcpack.store.index import iter_index, write_index
-from warcpack.store.location import Place, is_file, is_remote
+from warcpack.store.location import Place, is_file, is_remote, unreadable
 from warcpack.store.manifest import sha256_file
 from warcpack.store.names import check_name, is_warc_name
 from warcpack.store.scan import Damage, scan
@@ -79,14 +79,22 @@ def verify(store: Path | str | Store) -> VerifyReport:
         if not is_file(path):
             report.problems.append((name, None, "listed in SHA256SUMS but missing"))
             continue
+        try:
+            digest = sha256_file(path)
+        except Exception as exc:  # a disk error, a lost connection, an object replaced meanwhile
+            report.problems.append((name, None, f"cannot be read ({unreadable(exc)})"))
+            continue
         present.append((path, name))
-        if sha256_file(path) != manifest[name]:
+        if digest != manifest[name]:
             report.problems.append((name, None, "SHA-256 differs from SHA256SUMS (file changed)"))
     for name in _unlisted(root, set(manifest), report):
         reason = "WARC file not listed in SHA256SUMS (`warcpack ingest` it to adopt it)"
         report.problems.append((name, None, reason))
     report.files = len(present)
-    _check_index(st, present, report)
+    try:
+        _check_index(st, present, report)
+    except Exception as exc:  # the files, or the index, could not be read (again)
+        report.problems.append(("index.cdxj", None, f"not checked ({unreadable(exc)})"))
     for path, name in present:
         _check_records(path, name, report)
     return report
@@ -140,11 +148,16 @@ def _diff_sorted(a: Iterator[str], b: Iterator[str]) -> Iterator[tuple[str, str]
 
 
 def _check_records(path: Path, name: str, report: VerifyReport) -> None:
-    for item in scan(path, check_digests=True):
-        if isinstance(item, Damage):
-            report.problems.append((name, item.offset, item.reason))
-            continue
-        item.finish()
-        report.records += 1
-        if item.problems:
-            report.problems.append((name, item.offset, "; ".join(item.problems)))
+    offset = None
+    try:
+        for item in scan(path, check_digests=True):
+            offset = item.offset
+            if isinstance(item, Damage):
+                report.problems.append((name, item.offset, item.reason))
+                continue
+            item.finish()
+            report.records += 1
+            if item.problems:
+                report.problems.append((name, item.offset, "; ".join(item.problems)))
+    except Exception as exc:  # the file could be read once, and no longer
+        report.problems.append((name, offset, f"reading stopped ({unreadable(exc)})"))
