@@ -2,14 +2,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint corpus clean
 
+# warcpack alone for the demo; the test tools (an S3 server, Ray, validators) only for the tests.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
+	touch $(TEST_STAMP)
 
 ## Build the sample corpus from warcs/ and load it back with datasets.
 demo: $(STAMP)
@@ -18,11 +24,11 @@ demo: $(STAMP)
 	$(BIN)/python scripts/show_corpus.py corpus
 
 ## Run the test suite.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts
 
 clean:
