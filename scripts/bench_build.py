@@ -9,7 +9,10 @@ The real pages of `<shared>/benchmark/article-extraction/html/` are copied into 
 every payload digest differs), written as HTTP 200 responses into 8 WARC files (so that every
 system can share them among workers; datatrove splits work by file). Every system then reads the
 same WARC files, in a process of its own, timed from start to exit, its peak memory being the
-largest sum of the resident sets of all its processes, sampled every 0.2 s:
+largest sum of the resident sets of all its processes, sampled every 0.2 s. Before each run,
+dirty pages are written out (`sync`) and the bench waits until the machine has been idle for a
+second (at most 15 s), so that no run pays for the teardown or the file writes of the one
+before:
 
 - bare loop: warcio + `trafilatura.bare_extraction(html, url=..., with_metadata=True,
   include_comments=False)`, one process: the least any extraction-based build can do.
@@ -193,9 +196,23 @@ class Run:
     cpu: float  # CPU seconds of all its processes
 
 
+def settle(idle: float = 0.05, span: float = 1.0, limit: float = 15.0) -> None:
+    """Write dirty pages out, then wait until the machine's CPUs have been idle (busy under
+    `idle` of them) for `span` seconds, at most `limit` seconds: a run should not pay for the
+    run before it (processes still ending, the kernel writing its files back)."""
+    os.sync()
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _busy_ticks()
+        time.sleep(span)
+        if (_busy_ticks() - before) / (TICKS * span * CPUS) < idle:
+            return
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     """Run a command to its end: wall time, peak total resident memory of its process tree, and
     how busy the machine was with other work meanwhile (it is shared)."""
+    settle()
     peak = 0
     ticks: dict[int, int] = {}
     started, busy = time.perf_counter(), _busy_ticks()
