@@ -12,6 +12,7 @@ import shutil
 import pytest
 from store_helpers import serve_objects, tree, two_file_store, write_warc
 from typer.testing import CliRunner
+from upath import UPath
 
 from warcpack.audit import audit
 from warcpack.build import BuildError, build
@@ -69,6 +70,9 @@ def test_a_store_at_a_url_is_never_written(served, tmp_path):
             pass
     with pytest.raises(StoreError, match="read-only"):
         Store.open(url + "/new", create=True)
+    with pytest.raises(StoreError, match="read-only"):  # a UPath made by the caller alike
+        Store.open(UPath(url + "/new"), create=True)
+    assert Store.open(UPath(url)).warc_files() == opened.warc_files()
     assert all(method in ("GET", "HEAD") for method, _, _ in requests)
     (store / ".txn").write_text("{}")  # a commit interrupted where the store is written
     try:

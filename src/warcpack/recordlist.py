@@ -22,7 +22,7 @@ from pathlib import Path
 
 from warcpack.plan import Listed
 from warcpack.store.errors import StoreError
-from warcpack.store.location import Place, place_of
+from warcpack.store.location import Place, place_of, unreadable
 
 FILE_COLUMNS = ("warc_file", "warc_filename", "filename")
 OFFSET_COLUMNS = ("offset", "warc_record_offset", "warc_offset")
@@ -128,7 +128,7 @@ def read_record_list(path: Path | str) -> Iterator[Listed]:
         raise RecordListError(f"cannot read the record list {path}: {where}") from None
     except OSError as exc:  # fsspec's errors often carry only the URL: name the kind
         raise RecordListError(f"cannot read the record list {path}: "
-                              f"{exc.strerror or f'{type(exc).__name__}: {exc}'}") from None
+                              f"{exc.strerror or unreadable(exc)}") from None
     try:
         yield from (_parquet(path) if parquet else _csv(path))
     except UnicodeDecodeError as exc:

@@ -44,7 +44,7 @@ from warcpack.export.source import (
     remove,
 )
 from warcpack.store.atomic import fsync_dir, fsync_file
-from warcpack.store.location import Place, file_size
+from warcpack.store.location import Place
 from warcpack.store.manifest import sha256_file
 
 WACZ_VERSION = "1.1.1"
@@ -133,7 +133,7 @@ def _write(path: Path, source: Source, title: str | None) -> WaczReport:
             zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         for warc in source.files:
             entry = f"archive/{warc.name}"
-            with zf.open(_info(entry, file_size(warc.path)), "w") as dst:
+            with zf.open(_info(entry, warc.path.stat().st_size), "w") as dst:
                 size = copy_checked(warc, dst)
             resources.append(_resource(entry, warc.sha256, size, taken))
         cdx, idx = Path(work) / "index.cdx.gz", Path(work) / "index.idx"

@@ -27,14 +27,23 @@ else:
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def _is_upath(place: object) -> bool:
+    return hasattr(place, "fs") and not isinstance(place, PurePath)
+
+
+def _text(place: str | os.PathLike[str]) -> str:
+    """A place as written: a UPath has no os.fspath, its str() is its URL."""
+    return str(place) if _is_upath(place) else os.fspath(place)
+
+
 def is_url(place: str | os.PathLike[str]) -> bool:
-    """A URL with a scheme (`s3://bucket/warcs`), not a local path."""
-    return not isinstance(place, PurePath) and bool(_URL.match(os.fspath(place)))
+    """A URL with a scheme (`s3://bucket/warcs`, or a UPath), not a local path."""
+    return not isinstance(place, PurePath) and bool(_URL.match(_text(place)))
 
 
 def is_remote_url(place: str | os.PathLike[str]) -> bool:
     """A URL read through fsspec: any scheme but file:// (a local folder, written as such)."""
-    return is_url(place) and not os.fspath(place).lower().startswith(("file://", "local://"))
+    return is_url(place) and not _text(place).lower().startswith(("file://", "local://"))
 
 
 def is_remote(root: Place) -> bool:
@@ -57,7 +66,7 @@ def place_of(place: str | os.PathLike[str], what: str = "the store") -> Place:
     fsspec keeps one filesystem per backend and process, with the listings it has made; the
     place is read as it is now, not as it was listed before (an object replaced since then
     would be refused by its old ETag). A UPath is taken as it is, with its own options."""
-    if hasattr(place, "fs") and not isinstance(place, PurePath):
+    if _is_upath(place):
         return place if is_remote(place) else Path(place.path)
     if not is_url(place):
         return Path(place)
@@ -123,13 +132,6 @@ def holds(root: Place, *names: str) -> bool:
     if isinstance(root, Path):
         return root.is_dir()
     return any(is_file(root / name) for name in names)
-
-
-def file_size(path: Place) -> int:
-    """Size of a file in bytes (for a URL, from its metadata)."""
-    if isinstance(path, Path):
-        return path.stat().st_size
-    return int(path.fs.info(path.path)["size"])
 
 
 def size_of(fh: Any) -> int:

@@ -82,7 +82,7 @@ class Store:
             raise StoreError(_READ_ONLY.format(path))  # before asking for the URL's backend
         root = place_of(path)
         if is_remote(root):
-            return cls._open_remote(root, create=create)
+            return cls._open_remote(root)
         if not root.exists():
             if not create:
                 raise StoreError(
@@ -101,10 +101,9 @@ class Store:
         return store
 
     @classmethod
-    def _open_remote(cls, root: Place, *, create: bool) -> Store:
-        """A store at a URL, read as it is: its commits are finished where it is written."""
-        if create:
-            raise StoreError(_READ_ONLY.format(root))
+    def _open_remote(cls, root: Place) -> Store:
+        """A store at a URL, read as it is: its commits are finished where it is written (`open`
+        has refused to create one)."""
         try:
             if is_file(root / ".txn"):
                 raise StoreError(f"{root}: a commit was interrupted; open the store's folder "
