@@ -23,7 +23,8 @@ err = Console(stderr=True, soft_wrap=True)  # file names in messages stay whole
 StoreOpt = typer.Option("warcs", "--store", "-s", help="The WARC store folder.")
 ReadStoreOpt = typer.Option(
     "warcs", "--store", "-s", help="The WARC store: a folder, or a URL read through fsspec "
-    "(s3://bucket/warcs, gs://..., https://...; read-only; install the backend, e.g. s3fs).")
+    "(s3://bucket/warcs, gs://..., https://...; read-only; its backend comes with the "
+    "extra s3, gcs or azure: pip install 'warcpack\\[s3]').")
 
 TextModeOpt = typer.Option(
     "accurate", help="How HTML main text is read: accurate (two trafilatura passes reconciled) "
