@@ -10,9 +10,10 @@ import pytest
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement
+from trafilatura.utils import INVALID_XML_CHARS
 
 from warcpack.extract import decode
-from warcpack.extract.tree import load_html
+from warcpack.extract.tree import _FORBIDDEN, load_html
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "benchmark"
 PAGES = sorted(BENCHMARK.glob("*/html/*.html.gz"))
@@ -39,9 +40,21 @@ def test_every_benchmark_page_parses_as_trafilatura_parses_it() -> None:
     "<?xml version='1.0' encoding='utf-8'?><html><body><p>declared</p></body></html>",
     "<html/>\n<body><p>self-closed html</p></body>",
     "<!DOCTYPE html>\n<html><body>\x00\x01<p>control characters</p></body></html>",
+    "<html><body><p>one\x1f \ufffe\uffff\x0b\x0c controls; kept: \t\r\x7f \U0001F600</p>",
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/">\n'
+    "<html><body><p>a doctype holding slashes</p></body></html>",
+    "<!doctype html>",
 ])
 def test_repaired_and_refused_inputs_match_trafilatura(text: str) -> None:
     assert same_tree(text)
+
+
+def test_the_characters_deleted_before_parsing_are_those_trafilatura_deletes() -> None:
+    """The loader looks for each of them before running trafilatura's deletion: a character
+    its expression gains must be looked for too."""
+    everything = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode(
+        "utf-8", "surrogatepass")
+    assert set(INVALID_XML_CHARS.findall(everything)) == set(_FORBIDDEN)
 
 
 def test_elements_are_html_elements_in_copies_too() -> None:
