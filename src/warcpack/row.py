@@ -30,9 +30,29 @@ def schema_version() -> str:
     return schema()["x-schema-version"]
 
 
+_ANNOTATIONS = {"description", "title", "$comment", "examples"}
+
+
+def _inlined(node: Any, defs: dict[str, Any], within: frozenset[str] = frozenset()) -> Any:
+    """The schema with each local `$ref` beside annotations only replaced by what it names
+    (a recursive one is kept): the same checks, without resolving a reference for every date
+    of every row."""
+    if isinstance(node, list):
+        return [_inlined(x, defs, within) for x in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    name = ref[len("#/$defs/"):] if isinstance(ref, str) and ref.startswith("#/$defs/") else None
+    if name in defs and name not in within and set(node) - {"$ref"} <= _ANNOTATIONS:
+        target = _inlined(defs[name], defs, within | {name})
+        return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return {k: _inlined(v, defs, within) for k, v in node.items()}
+
+
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(_inlined(schema(), schema().get("$defs", {})),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 class RowError(ValueError):
