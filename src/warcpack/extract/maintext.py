@@ -136,8 +136,8 @@ def _size(paragraphs: Iterable[str]) -> int:
 
 @lru_cache(maxsize=4)
 def _options(fast: bool, favor_precision: bool) -> Extractor:
-    """A pass's settings, made once: trafilatura reads its configuration file's values anew for
-    every set of settings it makes, which costs as much as a small page's tree cleaning."""
+    """A pass's settings, made once: trafilatura reads eight values from its configuration for
+    every set of settings it makes (0.2% of a fast extraction)."""
     return Extractor(output_format="python", fast=fast, precision=favor_precision,
                      comments=False, tables=True, dedup=False, with_metadata=False)
 
