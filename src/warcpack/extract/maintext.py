@@ -145,7 +145,8 @@ def _options(fast: bool, favor_precision: bool) -> Extractor:
 def _pass(tree: HtmlElement, url: str | None, fast: bool = False,
           favor_precision: bool = False) -> list[str]:
     options = copy(_options(fast, favor_precision))  # trafilatura keeps the URL in its settings
-    options.url = options.source = url
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")  # as it makes it
     doc = bare_extraction(tree, options=options)  # reads a copy of the tree
     return _paragraphs(getattr(doc, "text", None) if doc is not None else None)
 
