@@ -6,7 +6,8 @@ TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint corpus clean
 
-# warcpack alone for the demo; the test tools (an S3 server, Ray, validators) only for the tests.
+# warcpack alone for the demo; the test tools (an S3 server, Ray, validators, and Azurite, the
+# Azure Storage emulator, an npm package kept inside the venv) only for the tests.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml
 
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
+	npm install --prefix $(VENV)/azurite --no-audit --no-fund --silent azurite@3
 	touch $(TEST_STAMP)
 
 ## Build the sample corpus from warcs/ and load it back with datasets.
