@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 
 from warcpack.cache import Outcome
 from warcpack.engines.base import EngineError, unit_place, windowed
@@ -86,16 +87,46 @@ class LocalEngine:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             return sorted(done, key=lambda f: running[f].id)
 
+        def submit(unit: WorkUnit, known: Mapping[str, Outcome]) -> Future[UnitResult]:
+            return pool.submit(run_job_unit, job, unit, known)
+
         try:
-            for future, unit in windowed(
-                    tasks, 2 * processes,
-                    lambda unit, known: pool.submit(run_job_unit, job, unit, known),
-                    finished, running, idle):
+            todo = iter(tasks)
+            _start(submit, list(islice(todo, 2 * processes)), running, idle)
+            for future, unit in windowed(todo, 2 * processes, submit, finished, running):
                 yield unit, _result(future, unit)
         except BaseException:
             _stop(pool)
             raise
         pool.shutdown(wait=True)
+
+
+def _start(submit: Callable[[WorkUnit, Mapping[str, Outcome]], Future[UnitResult]],
+           first: list[tuple[WorkUnit, Mapping[str, Outcome]]],
+           running: dict[Future[UnitResult], WorkUnit], idle: Callable[[], None] | None) -> None:
+    """Submit the first units on a thread while this one does the driver's `idle` work.
+
+    Submitting forks the workers, which waits until the forkserver has imported and warmed
+    up the extraction modules (about half a second); in a rebuild the driver's own work (the
+    cached units' rows) fits in that wait instead of following it."""
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            for unit, known in first:
+                running[submit(unit, known)] = unit
+        except BaseException as exc:  # raised again below, in the build's thread
+            failed.append(exc)
+
+    starter = threading.Thread(target=start, name="start-workers", daemon=True)
+    starter.start()
+    try:
+        if idle is not None:
+            idle()
+    finally:
+        starter.join()
+    if failed:
+        raise failed[0]
 
 
 def _result(future: Future[UnitResult], unit: WorkUnit) -> UnitResult:
