@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -83,6 +84,8 @@ class _ObjectHandler(SimpleHTTPRequestHandler):
     def send_head(self) -> io.BytesIO | None:
         path = Path(self.translate_path(self.path))
         self.server.requests.append((self.command, self.path, self.headers.get("Range")))
+        if self.command == "GET":
+            time.sleep(self.server.slow.get(path.name, 0.0))
         if not path.is_file():
             self.send_error(404, "Not Found")
             return None
@@ -112,12 +115,15 @@ class _ObjectHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_objects(root: Path) -> Iterator[tuple[str, list[tuple[str, str, str | None]]]]:
+def serve_objects(root: Path, slow: dict[str, float] | None = None
+                  ) -> Iterator[tuple[str, list[tuple[str, str, str | None]]]]:
     """A real HTTP server on 127.0.0.1 over `root`, answering byte ranges like an object store;
-    yields its base URL and the (method, path, Range header) of every request it gets."""
+    yields its base URL and the (method, path, Range header) of every request it gets. `slow`
+    (file name: seconds, changeable while it runs) delays each GET of those files."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_ObjectHandler, directory=str(root)))
     server.daemon_threads = True
     server.requests = []  # type: ignore[attr-defined]
+    server.slow = {} if slow is None else slow  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -51,26 +51,38 @@ def windowed(
     window: int,
     submit: Callable[[WorkUnit, Mapping[str, Outcome]], Handle],
     finished: Callable[[dict[Handle, WorkUnit]], Iterable[Handle]],
+    result: Callable[[Handle, WorkUnit], UnitResult],
     running: dict[Handle, WorkUnit],
     idle: Callable[[], None] | None = None,
-) -> Iterator[tuple[Handle, WorkUnit]]:
+) -> Iterator[tuple[WorkUnit, UnitResult]]:
     """Keep at most `window` tasks submitted, pulling the next only as one finishes, and yield
-    (handle, unit) for each finished one, in the order `finished` gives. `running` is the
+    (unit, result) for each finished one, in the order `finished` gives. `running` is the
     caller's, so that it can cancel what is still running if the build stops; `idle` runs once,
-    after the first tasks are submitted."""
+    after the first tasks are submitted.
+
+    When a unit fails, no new one starts, but those already under way finish and are yielded
+    (so the cache keeps them and the next run resumes after them); then the first failure is
+    raised. How far a failed build got thus never depends on which worker failed first."""
     todo = iter(tasks)
-    exhausted = False
+    failure: Exception | None = None
     while True:
-        while not exhausted and len(running) < window:
+        while failure is None and len(running) < window:
             task = next(todo, None)
             if task is None:
-                exhausted = True
                 break
             running[submit(*task)] = task[0]
         if not running:
-            return
+            break
         if idle is not None:
             idle()
             idle = None
         for handle in finished(running):
-            yield handle, running.pop(handle)
+            unit = running.pop(handle)
+            try:
+                done = result(handle, unit)
+            except Exception as exc:
+                failure = failure or exc
+                continue
+            yield unit, done
+    if failure is not None:
+        raise failure

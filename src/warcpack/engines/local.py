@@ -93,8 +93,7 @@ class LocalEngine:
         try:
             todo = iter(tasks)
             _start(submit, list(islice(todo, 2 * processes)), running, idle)
-            for future, unit in windowed(todo, 2 * processes, submit, finished, running):
-                yield unit, _result(future, unit)
+            yield from windowed(todo, 2 * processes, submit, finished, _result, running)
         except BaseException:
             _stop(pool)
             raise

@@ -67,10 +67,10 @@ class RayEngine:
         remote = ray.remote(num_cpus=1, max_retries=2)(run_job_unit)
         running: dict[Any, WorkUnit] = {}
         try:
-            for ref, unit in windowed(
-                    tasks, 2 * slots, lambda unit, known: remote.remote(job, unit, dict(known)),
-                    lambda running: ray.wait(list(running), num_returns=1)[0], running, idle):
-                yield unit, self._get(ref, unit)
+            yield from windowed(
+                tasks, 2 * slots, lambda unit, known: remote.remote(job, unit, dict(known)),
+                lambda running: ray.wait(list(running), num_returns=1)[0], self._get, running,
+                idle)
         except BaseException:
             for ref in running:
                 ray.cancel(ref, force=True)
