@@ -20,6 +20,7 @@ from warcpack.row import Extracted, make_row, schema, validate
 from warcpack.write import features
 from warcpack.write.columns import prepare
 from warcpack.write.corpus import CorpusWriter
+from warcpack.write.jsonl import loads
 from warcpack.write.outdir import JOURNAL, STAGING, Output, OutputError
 from warcpack.write.parquet import ParquetWriter
 from warcpack.write.summary import BuildSummary, Skipped
@@ -146,10 +147,23 @@ def test_parse_instant_is_exact_and_refuses_what_it_cannot_keep():
                                                                           tzinfo=UTC)
     assert features.parse_instant("2025-07-03T00:00:00.123456Z").microsecond == 123456
     assert features.parse_instant("2025-07-03T00:00:00.1234560Z").microsecond == 123456
+    half = features.parse_instant("2025-07-02T18:30:00.5-05:30")
+    assert half == datetime(2025, 7, 3, 0, 0, 0, 500000, tzinfo=UTC) and half.tzinfo is UTC
     for bad in ("2025-07-03T00:00:00.1234567Z", "2025-13-03T00:00:00Z", "2025-07-03 00:00:00Z",
-                "2025-07-03T00:00:00"):
+                "2025-07-03T00:00:00", "20250703T000000Z", "2025-W27-4T00:00:00Z",
+                "2025-07-03T00:00:00+24:00"):
         with pytest.raises(ValueError):
             features.parse_instant(bad)
+
+
+def test_reading_json_back_gives_what_the_standard_parser_gives():
+    row = make_rows(1)[0]
+    row["provenance"]["warc_offset"] = 2**63 - 1  # the largest integer a row may hold
+    tricky = ['{"x": NaN}', '["\\ud800"]', json.dumps(row, ensure_ascii=False)]
+    for text in tricky:
+        assert repr(loads(text.encode("utf-8"))) == repr(json.loads(text))
+    with pytest.raises(ValueError):
+        loads(b'{"a": ')
 
 
 def test_a_row_that_parquet_cannot_hold_exactly_is_refused():

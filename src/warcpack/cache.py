@@ -41,6 +41,7 @@ from warcpack.limits import DEFAULT_LIMITS, Limits
 from warcpack.record import SourceRecord
 from warcpack.store.location import Place, file_identity
 from warcpack.textmode import ACCURATE
+from warcpack.write.jsonl import loads
 from warcpack.write.spool import Spooled
 from warcpack.write.summary import Skipped
 
@@ -227,7 +228,7 @@ class ResultCache:
         if found is None:
             return None
         records, blob = found
-        items = json.loads(zlib.decompress(blob))
+        items = loads(zlib.decompress(blob))
         keys = [item[1] for item in items if item[0] == "k"]
         outcomes = self._by_key(keys)
         if len(outcomes) != len(set(keys)):

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from warcpack.write.shards import ShardedWriter, fsync_file
 
 
@@ -13,6 +15,18 @@ def dumps(row: dict[str, Any]) -> bytes:
     """One JSONL line; UnicodeEncodeError for text that is not valid Unicode (lone surrogates)."""
     line = json.dumps(row, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
     return line.encode("utf-8") + b"\n"
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON that warcpack wrote (spooled rows, cache entries) with orjson: twice as fast as
+    `json` on rows with long texts, which every build reads back. What orjson refuses and `json`
+    accepts (NaN, lone surrogates) goes to `json`. orjson reads an integer beyond
+    64 bits as a float: no row holds one (offsets and lengths are file positions, and a record
+    whose HTTP status is not below 400 makes no row)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 class JsonlWriter(ShardedWriter):

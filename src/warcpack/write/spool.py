@@ -10,13 +10,13 @@ finished first.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from warcpack.write.jsonl import loads
 from warcpack.write.summary import Skipped
 
 _BATCH = 500
@@ -37,7 +37,7 @@ class SpooledRow(dict[str, Any]):
     __slots__ = ("line",)
 
     def __init__(self, line: bytes):
-        super().__init__(json.loads(line))
+        super().__init__(loads(line))
         self.line = line
 
 
