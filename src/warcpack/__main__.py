@@ -10,6 +10,7 @@ again before its first unit, and this is that module.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -41,7 +42,13 @@ def main() -> None:
         prestart(int(workers) if workers.isdigit() else None)  # it decides whether a pool runs
     from warcpack.cli import app
 
-    app()
+    try:
+        app()
+    finally:
+        # The command is done. Frozen, the objects of every imported library are left out of
+        # the collection the interpreter runs as it exits (0.04 s after a build, of a
+        # one-second rebuild); objects are still finalized and files flushed as usual.
+        gc.freeze()
 
 
 if __name__ == "__main__":

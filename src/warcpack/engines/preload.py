@@ -15,6 +15,8 @@ Nothing of the writers (pyarrow) or the CLI is imported: a worker has no use for
 
 from __future__ import annotations
 
+import gc
+
 from warcpack.engines import unit  # noqa: F401  (the import is the point)
 from warcpack.record import RecordRef, SourceRecord
 from warcpack.write.spool import Spooled
@@ -55,3 +57,8 @@ def warm_up() -> int:
 
 
 warm_up()
+# Everything loaded so far lives as long as the server and its workers: frozen, it is left out
+# of every garbage collection, so a worker's collections (frequent: extraction makes many
+# objects) no longer walk the libraries' objects, nor write to the memory pages it shares with
+# the server; and the server's own exit skips collecting them.
+gc.freeze()
